@@ -1,0 +1,1 @@
+"""Kedro datasets the project needs beyond kedro-datasets."""

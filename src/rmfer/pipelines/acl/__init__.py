@@ -1,0 +1,5 @@
+"""Attention-based contrastive learning on reaction mashup faces (method.md, stage 2)."""
+
+from rmfer.pipelines.acl.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

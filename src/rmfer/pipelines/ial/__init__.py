@@ -1,0 +1,5 @@
+"""Inter-sample attention learning on a labeled benchmark (method.md, stage 1)."""
+
+from rmfer.pipelines.ial.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,45 @@
+"""Thin nodes over `rmfer.synth`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import pandas as pd
+
+from rmfer.synth import world
+from rmfer.synth.benchmark import label_file_text
+from rmfer.synth.params import SynthParams
+
+logger = logging.getLogger(__name__)
+
+
+def plan_demo_world(params: dict[str, Any]) -> tuple[world.WorldPlan, dict]:
+    """Validate the parameters and draw the whole world from the seed."""
+    plan = world.plan_world(SynthParams.from_dict(params))
+    return plan, plan.to_dict()
+
+
+def _workers(params: dict[str, Any]) -> int:
+    return int(params.get("workers") or os.cpu_count() or 1)
+
+
+def render_demo_benchmark(
+    plan: world.WorldPlan, params: dict[str, Any]
+) -> tuple[dict[str, bytes], str, pd.DataFrame]:
+    """Images in RAF-DB's layout, its label file, and the ground truth kept beside it."""
+    images = world.render_benchmark(plan, _workers(params))
+    logger.info("Demo benchmark: %d images in RAF-DB layout", len(images) // 2)
+    return images, label_file_text(list(plan.items)), world.benchmark_truth(plan)
+
+
+def render_demo_videos(
+    plan: world.WorldPlan, params: dict[str, Any]
+) -> tuple[dict[str, bytes], dict[str, pd.DataFrame], pd.DataFrame]:
+    """The mashup videos, their ground-truth sidecars and the source list collect reads."""
+    videos, truths = world.render_videos(plan, _workers(params))
+    sources = world.rm_sources(plan, params["videos_dir"])
+    frames = sum(len(t["frame_idx"].unique()) for t in truths.values())
+    logger.info("Demo videos: %d videos, %d frames", len(videos), frames)
+    return videos, truths, sources

@@ -1,0 +1,28 @@
+from kedro.pipeline import Pipeline, node, pipeline
+
+from rmfer.pipelines.synth import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                nodes.plan_demo_world,
+                inputs="params:synth",
+                outputs=["demo_world_plan", "demo_world"],
+                name="plan_demo_world",
+            ),
+            node(
+                nodes.render_demo_benchmark,
+                inputs=["demo_world_plan", "params:synth"],
+                outputs=["demo_benchmark_images", "demo_benchmark_labels", "demo_benchmark_truth"],
+                name="render_demo_benchmark",
+            ),
+            node(
+                nodes.render_demo_videos,
+                inputs=["demo_world_plan", "params:synth"],
+                outputs=["demo_videos", "demo_video_truth", "rm_sources"],
+                name="render_demo_videos",
+            ),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""The procedural demo world: faces, films, reaction mashup videos and a labeled benchmark."""
