@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
+import importlib
+
 from kedro.pipeline import Pipeline
 
 STAGES = ("collect", "facetrack", "ial", "acl", "evaluate")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """`__default__` is the method on whatever data the environment names; `demo` adds synth."""
-    pipelines = find_pipelines(raise_errors=True)
-    stages = sum((pipelines[name] for name in STAGES if name in pipelines), Pipeline([]))
+    """`__default__` is the method on whatever data the environment names; `demo` adds synth.
+
+    Built explicitly rather than with `find_pipelines`: Kedro 1.7 loads only the pipelines named
+    on the command line, and `demo` and `__default__` are made of the others.
+    """
+    pipelines = {
+        name: importlib.import_module(f"rmfer.pipelines.{name}").create_pipeline()
+        for name in ("synth", *STAGES)
+    }
+    stages = sum((pipelines[name] for name in STAGES), Pipeline([]))
     pipelines["__default__"] = stages
     pipelines["demo"] = pipelines["synth"] + stages
     return pipelines
