@@ -38,7 +38,9 @@ def train_cnn(x_train, y_train, x_test, epochs: int, classes: int) -> np.ndarray
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     to_tensor = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div(255).sub(0.5)  # noqa: E731
     xt, yt = to_tensor(x_train), torch.from_numpy(y_train)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 2e-3, total_steps=epochs * (len(xt) // 64 + 1))
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, 2e-3, total_steps=epochs * (len(xt) // 64 + 1)
+    )
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(xt))
@@ -68,19 +70,30 @@ def main() -> None:
     classes = sorted(truth["label"].unique())
     y = truth["label"].map({c: k for k, c in enumerate(classes)}).to_numpy()
     train, test = (truth["split"] == "train").to_numpy(), (truth["split"] == "test").to_numpy()
-    print(f"{train.sum()} train / {test.sum()} test images, {len(classes)} classes, chance {1 / len(classes):.3f}")
+    print(
+        f"{train.sum()} train / {test.sum()} test images, {len(classes)} classes, "
+        f"chance {1 / len(classes):.3f}"
+    )
 
     pixels = images[:, ::2, ::2].reshape(len(images), -1).astype(np.float32) / 255
     scaler = StandardScaler().fit(pixels[train])
     start = time.perf_counter()
-    logreg = LogisticRegression(max_iter=2000, C=0.01).fit(scaler.transform(pixels[train]), y[train])
+    logreg = LogisticRegression(max_iter=2000, C=0.01).fit(
+        scaler.transform(pixels[train]), y[train]
+    )
     logreg_acc = (logreg.predict(scaler.transform(pixels[test])) == y[test]).mean()
-    print(f"logistic regression on raw pixels: test accuracy {logreg_acc:.3f} ({time.perf_counter() - start:.0f} s)")
+    print(
+        f"logistic regression on raw pixels: test accuracy {logreg_acc:.3f} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
 
     start = time.perf_counter()
     predicted = train_cnn(images[train], y[train], images[test], args.epochs, len(classes))
     cnn_acc = (predicted == y[test]).mean()
-    print(f"small CNN (timm resnet10t, 64 px, {args.epochs} epochs): test accuracy {cnn_acc:.3f} ({time.perf_counter() - start:.0f} s)")
+    print(
+        f"small CNN (timm resnet10t, 64 px, {args.epochs} epochs): test accuracy {cnn_acc:.3f} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
 
     for split, mask in (("train", train), ("test", test)):
         neighbours = NearestNeighbors(n_neighbors=2).fit(pixels[mask])

@@ -43,7 +43,9 @@ def run_tool(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.Com
         args, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout
     )
     if result.returncode != 0:
-        pytest.fail(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        pytest.fail(
+            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -54,7 +56,9 @@ def make_project_copy(parent: Path) -> Path:
     for name in _COPIED:
         source = PROJECT_ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache"))
+            shutil.copytree(
+                source, root / name, ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache")
+            )
         elif source.exists():
             shutil.copy2(source, root / name)
     for folder in ("data/01_raw", "conf/local"):

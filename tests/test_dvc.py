@@ -34,7 +34,11 @@ def catalog_paths() -> dict[str, str]:
 
 def test_every_pipeline_with_nodes_is_a_dvc_stage_matching_the_catalog(catalog_paths):
     stages = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
-    built = {name for name, pipe in pipelines.items() if pipe.nodes and name not in ("__default__", "demo")}
+    built = {
+        name
+        for name, pipe in pipelines.items()
+        if pipe.nodes and name not in ("__default__", "demo")
+    }
     assert set(stages) == built
     for name in built:
         pipe, stage = pipelines[name], stages[name]

@@ -35,22 +35,28 @@ def _aus(**values: float) -> np.ndarray:
     vec = np.zeros(len(AU_NAMES), dtype=np.float32)
     for name, value in values.items():
         vec[AU_INDEX[name]] = value
+    vec.setflags(write=False)  # shared module state: callers get copies via `prototype`
     return vec
 
 
 PROTOTYPES: dict[str, np.ndarray] = {
     "Neutral": _aus(),
     "Happiness": _aus(cheek_raise=0.9, lip_corner_pull=1.0, lips_part=0.45, jaw_drop=0.1),
-    "Sadness": _aus(
-        brow_raise=0.75, brow_lower=0.6, lip_corner_depress=1.0, lid_tighten=0.15
-    ),
+    "Sadness": _aus(brow_raise=0.75, brow_lower=0.6, lip_corner_depress=1.0, lid_tighten=0.15),
     "Surprise": _aus(brow_raise=1.0, lid_raise=1.0, lips_part=1.0, jaw_drop=1.0),
     "Fear": _aus(
-        brow_raise=0.9, brow_lower=0.55, lid_raise=1.0, lip_stretch=1.0, lips_part=0.8,
+        brow_raise=0.9,
+        brow_lower=0.55,
+        lid_raise=1.0,
+        lip_stretch=1.0,
+        lips_part=0.8,
         jaw_drop=0.35,
     ),
     "Disgust": _aus(
-        nose_wrinkle=1.0, lid_tighten=0.6, lip_corner_depress=0.6, brow_lower=0.35,
+        nose_wrinkle=1.0,
+        lid_tighten=0.6,
+        lip_corner_depress=0.6,
+        brow_lower=0.35,
         lips_part=0.35,
     ),
     "Anger": _aus(brow_lower=1.0, lid_raise=0.55, lid_tighten=0.8, lip_corner_depress=0.2),

@@ -47,6 +47,10 @@ _EYE_COLORS = np.array(
     dtype=np.float64,
 )
 
+_HAIR_P_LIGHT = [0.18, 0.22, 0.18, 0.12, 0.12, 0.08, 0.07, 0.03]
+_HAIR_P_DARK = [0.5, 0.3, 0.12, 0.0, 0.0, 0.0, 0.06, 0.02]
+_GLASSES_COLORS: tuple[Color, ...] = ((20, 20, 22), (70, 45, 30), (110, 110, 115), (60, 30, 32))
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -95,10 +99,13 @@ def _skin(rng: np.random.Generator) -> Color:
 def sample_identity(rng: np.random.Generator) -> Identity:
     """Draw an identity; every draw comes from `rng` so a seed fixes the whole cast."""
     skin = _skin(rng)
+    lum = 0.3 * skin[0] + 0.59 * skin[1] + 0.11 * skin[2]
+    light_skin = lum > 150.0  # blond/red hair and light eyes mostly with light skin
     age = float(rng.beta(1.3, 3.0))
-    hair_idx = int(rng.choice(len(_HAIR_COLORS), p=[0.3, 0.24, 0.16, 0.08, 0.08, 0.05, 0.06, 0.03]))
+    hair_p = _HAIR_P_LIGHT if light_skin else _HAIR_P_DARK
+    hair_idx = int(rng.choice(len(_HAIR_COLORS), p=hair_p))
     if age < 0.45 and hair_idx >= 6:  # grey and white hair mostly with age
-        hair_idx = int(rng.integers(0, 4))
+        hair_idx = int(rng.integers(0, 3))
     hair = _HAIR_COLORS[hair_idx] + rng.normal(0.0, 6.0, 3)
     style = str(rng.choice(HAIR_STYLES, p=[0.08, 0.32, 0.26, 0.18, 0.16]))
     skin_arr = np.array(skin, dtype=np.float64)
@@ -107,16 +114,16 @@ def sample_identity(rng: np.random.Generator) -> Identity:
     lip = skin_arr * np.array([0.86, 0.62, 0.62]) + np.array([22.0, 0.0, 4.0])
     lip += rng.normal(0.0, 6.0, 3)
     glasses = bool(rng.random() < 0.25)
-    frame = rng.choice([0, 1, 2, 3])
-    glasses_color = [(20, 20, 22), (70, 45, 30), (150, 150, 155), (120, 30, 40)][int(frame)]
+    glasses_color = _GLASSES_COLORS[int(rng.integers(0, len(_GLASSES_COLORS)))]
     shirt = rng.uniform(20.0, 235.0, 3)
+    eye_idx = int(rng.integers(0, len(_EYE_COLORS) if light_skin else 2))
     return Identity(
         face_ratio=float(rng.uniform(0.70, 0.84)),
         jaw_width=float(rng.uniform(0.0, 1.0)),
         skin=skin,
         hair_color=_color(hair),
         hair_style=style,
-        eye_color=_color(_EYE_COLORS[int(rng.integers(0, len(_EYE_COLORS)))] + rng.normal(0, 6, 3)),
+        eye_color=_color(_EYE_COLORS[eye_idx] + rng.normal(0, 6, 3)),
         eye_spacing=float(rng.uniform(0.30, 0.36)),
         eye_size=float(rng.uniform(0.88, 1.12)),
         brow_thickness=float(rng.uniform(0.75, 1.35)),

@@ -94,7 +94,7 @@ def render_frames(
 ) -> Iterator[tuple[np.ndarray, list[dict]]]:
     """Yield each frame (RGB) with its ground-truth rows, one per reactor."""
     rng = np.random.default_rng(plan.seed)
-    frame_count = int(round(plan.duration_s * plan.fps))
+    frame_count = round(plan.duration_s * plan.fps)
     tile_backgrounds: dict[tuple[int, int], np.ndarray] = {}
     for frame_idx in range(frame_count):
         time_s = frame_idx / plan.fps
@@ -121,8 +121,8 @@ def render_frames(
                 lighting=plan.lightings[k],
                 occlusion=state.occlusion,
             )
-            fx = int(round((w - size) / 2 + state.dx * size))
-            fy = int(round(h - size + abs(state.dy) * size))
+            fx = round((w - size) / 2 + state.dx * size)
+            fy = round(h - size + abs(state.dy) * size)
             box, landmarks = composite(tile, face, fx, fy)
             frame[y : y + h, x : x + w] = tile
             box = np.clip(box + [x, y, x, y], [x, y, x, y], [x + w, y + h, x + w, y + h])

@@ -20,7 +20,9 @@ class SynthParameterError(ValueError):
 
 def _require(condition: bool, key: str, value: Any, allowed: str) -> None:
     if not condition:
-        raise SynthParameterError(f"parameter synth.{key} = {value!r} is invalid; allowed: {allowed}")
+        raise SynthParameterError(
+            f"parameter synth.{key} = {value!r} is invalid; allowed: {allowed}"
+        )
 
 
 def _int(section: dict[str, Any], prefix: str, name: str, low: int, high: int | None = None) -> int:
@@ -35,7 +37,9 @@ def _int(section: dict[str, Any], prefix: str, name: str, low: int, high: int | 
 def _float(section: dict[str, Any], prefix: str, name: str, low: float, high: float) -> float:
     value = section[name]
     key = f"{prefix}.{name}"
-    _require(isinstance(value, (int, float)) and not isinstance(value, bool), key, value, "a number")
+    _require(
+        isinstance(value, (int, float)) and not isinstance(value, bool), key, value, "a number"
+    )
     _require(low <= value <= high, key, value, f"a number in [{low}, {high}]")
     return float(value)
 
@@ -59,6 +63,7 @@ class BenchmarkParams:
     per_class_train: int
     per_class_test: int
     annotation_noise: float
+    align_jitter: float
     aligned_size: int
     original_size: int
     jpeg_quality_min: int
@@ -101,6 +106,7 @@ class BenchmarkParams:
             per_class_train=_int(section, prefix, "per_class_train", 1),
             per_class_test=_int(section, prefix, "per_class_test", 1),
             annotation_noise=_float(section, prefix, "annotation_noise", 0.0, 1.0),
+            align_jitter=_float(section, prefix, "align_jitter", 0.0, 0.5),
             aligned_size=aligned,
             original_size=_int(section, prefix, "original_size", aligned, 1024),
             jpeg_quality_min=quality_min,

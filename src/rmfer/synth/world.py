@@ -28,6 +28,7 @@ from rmfer.video.encode import encode_mp4
 T = TypeVar("T")
 R = TypeVar("R")
 
+
 @dataclass(frozen=True)
 class WorldPlan:
     params: SynthParams
@@ -48,6 +49,7 @@ class WorldPlan:
             "videos": [video.to_dict() for video in self.videos],
         }
 
+
 def plan_world(params: SynthParams) -> WorldPlan:
     bench_seq, video_seq = np.random.SeedSequence(params.seed).spawn(2)
     rng = np.random.default_rng(bench_seq)
@@ -65,6 +67,7 @@ def plan_world(params: SynthParams) -> WorldPlan:
         for k, seq in enumerate(video_seq.spawn(params.videos.count))
     )
     return WorldPlan(params, identities, per_split, items, videos)
+
 
 def _plan_video(rng: np.random.Generator, video_id: str, params: SynthParams) -> MashupPlan:
     spec = params.videos
@@ -93,12 +96,14 @@ def _plan_video(rng: np.random.Generator, video_id: str, params: SynthParams) ->
         crf=spec.crf,
     )
 
+
 def parallel_map(
     function: Callable[[T], R], items: Iterable[T], total: int, workers: int, desc: str
 ) -> list[R]:
     """`function` over `items` in worker processes, in order, with a progress bar."""
     results = Parallel(n_jobs=workers, return_as="generator")(delayed(function)(x) for x in items)
     return list(tqdm(results, total=total, desc=desc, unit="item"))
+
 
 def render_benchmark(plan: WorldPlan, workers: int) -> dict[str, bytes]:
     """Partition key (RAF-DB path under `Image/`, no suffix) -> JPEG bytes."""
@@ -111,9 +116,11 @@ def render_benchmark(plan: WorldPlan, workers: int) -> dict[str, bytes]:
         files[f"aligned/{item.stem}_aligned"] = aligned
     return files
 
+
 def _render_item_job(job: tuple[BenchmarkItem, Identity, object]) -> tuple[bytes, bytes]:
     item, identity, bench = job
     return render_item(item, identity, bench)  # type: ignore[arg-type]
+
 
 def benchmark_truth(plan: WorldPlan) -> pd.DataFrame:
     """What each benchmark image really shows; for measurement, never for training."""
@@ -131,6 +138,7 @@ def benchmark_truth(plan: WorldPlan) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows)
 
+
 def render_video(plan: MashupPlan) -> tuple[bytes, pd.DataFrame]:
     """One mashup as mp4 bytes, with its ground-truth table."""
     rng = np.random.default_rng(plan.seed + 1)
@@ -146,6 +154,7 @@ def render_video(plan: MashupPlan) -> tuple[bytes, pd.DataFrame]:
     video = encode_mp4(frames(), plan.fps, crf=plan.crf)
     return video, pd.DataFrame(truth)
 
+
 def render_videos(
     plan: WorldPlan, workers: int
 ) -> tuple[dict[str, bytes], dict[str, pd.DataFrame]]:
@@ -153,6 +162,7 @@ def render_videos(
     videos = {v.video_id: data for v, (data, _) in zip(plan.videos, rendered, strict=True)}
     truths = {v.video_id: truth for v, (_, truth) in zip(plan.videos, rendered, strict=True)}
     return videos, truths
+
 
 def rm_sources(plan: WorldPlan, videos_dir: str) -> pd.DataFrame:
     """The demo's source list: each video as a file:// URL, as collect reads any source list."""
@@ -163,4 +173,3 @@ def rm_sources(plan: WorldPlan, videos_dir: str) -> pd.DataFrame:
             "note": [f"demo mashup, {len(v.reactors)} reactors" for v in plan.videos],
         }
     )
-
