@@ -44,7 +44,8 @@ def test_every_pipeline_with_nodes_is_a_dvc_stage_matching_the_catalog(catalog_p
         pipe, stage = pipelines[name], stages[name]
         assert stage["cmd"] == f"kedro run --pipeline={name}"
         outs = {catalog_paths[d] for d in pipe.outputs() if d in catalog_paths}
-        assert {_path(o) for o in stage["outs"]} == outs, name
+        declared_outs = stage.get("outs", []) + stage.get("metrics", [])
+        assert {_path(o) for o in declared_outs} == outs, name
         deps = {_path(d) for d in stage["deps"]}
         missing = {catalog_paths[d] for d in pipe.inputs() if d in catalog_paths} - deps
         assert not missing, f"stage {name} lacks deps {missing}"

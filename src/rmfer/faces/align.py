@@ -39,7 +39,11 @@ def similarity_transform(landmarks: np.ndarray, size: int) -> np.ndarray:
 
 def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:
     """Warp `image` so that its five landmarks land on the template of a `size` crop."""
-    matrix = similarity_transform(landmarks, size)
+    return warp_aligned(image, similarity_transform(landmarks, size), size)
+
+
+def warp_aligned(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """The crop for a transform from `similarity_transform`: for callers that reuse the matrix."""
     return cv2.warpAffine(
         image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101
     )

