@@ -43,7 +43,9 @@ def test_every_pipeline_with_nodes_is_a_dvc_stage_matching_the_catalog(catalog_p
     for name in built:
         pipe, stage = pipelines[name], stages[name]
         assert stage["cmd"] == f"kedro run --pipeline={name}"
-        outs = {catalog_paths[d] for d in pipe.outputs() if d in catalog_paths}
+        # every persisted dataset a node writes, also those a later node of the stage reads
+        written = set().union(*(n.outputs for n in pipe.nodes))
+        outs = {catalog_paths[d] for d in written if d in catalog_paths}
         declared_outs = stage.get("outs", []) + stage.get("metrics", [])
         assert {_path(o) for o in declared_outs} == outs, name
         deps = {_path(d) for d in stage["deps"]}

@@ -26,7 +26,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from rmfer.faces import quality
-from rmfer.faces.align import similarity_transform, warp_aligned
+from rmfer.faces.align import similarity_transforms, warp_aligned
 from rmfer.faces.detect import Faces, RetinaFaceDetector, model_fingerprint
 from rmfer.faces.identity import Fragment, descriptor, link_fragments
 from rmfer.faces.params import FacetrackParams
@@ -288,10 +288,11 @@ class _VideoState:
         ).astype(np.float64)
         reasons = quality.shape_reasons(boxes, faces.landmarks, quality_params)
         offsets = np.full(len(faces), -1, np.int64)
+        alignments = similarity_transforms(faces.landmarks, size)
         for k, track in enumerate(ids.tolist()):
             reason = reasons[k]
             if reason is None:
-                alignment = similarity_transform(faces.landmarks[k], size)
+                alignment = alignments[k]
                 crop = warp_aligned(frame.image, alignment, size)
                 if quality.sharpness(crop) < quality_params.min_sharpness:
                     reason = quality.BLURRY

@@ -35,7 +35,7 @@ class TrackingParams:
 @dataclass(frozen=True)
 class IdentityParams(LinkParams):
     min_faces: int = 3  # a person seen in fewer sampled frames is dropped (a false detection)
-    descriptor_every: int = 3  # describe a track's 1st, 4th, 7th ... kept face: looks change slowly
+    descriptor_every: int = 8  # describe a track's 1st, 9th, 17th ... face: looks change slowly
 
 
 @dataclass(frozen=True)

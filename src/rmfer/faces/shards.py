@@ -39,14 +39,15 @@ class ShardWriter:
         self.crop_bytes = int(np.prod(self.crop_shape))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._raw_path = self.path.with_name(f".{self.path.name}.crops.partial")
-        self._raw = open(self._raw_path, "wb")  # noqa: SIM115 - closed by finish or abort
+        # Buffered: one face is 37 KB, and a write call per face costs more than the copy.
+        self._raw = open(self._raw_path, "wb", buffering=1 << 22)  # noqa: SIM115 - closed by finish or abort
         self.count = 0
 
     def append(self, crop: np.ndarray) -> int:
         """Write one crop; its provisional index."""
         if crop.shape != self.crop_shape or crop.dtype != np.uint8:
             raise ValueError(f"crop of {crop.shape} {crop.dtype}, expected {self.crop_shape} uint8")
-        self._raw.write(np.ascontiguousarray(crop).tobytes())
+        self._raw.write(np.ascontiguousarray(crop).data)
         self.count += 1
         return self.count - 1
 

@@ -125,7 +125,9 @@ def render_item(
     return original, encode_jpeg(aligned, 95)
 
 
-def _annotator_landmarks(rng: np.random.Generator, landmarks: np.ndarray, jitter: float) -> np.ndarray:
+def _annotator_landmarks(
+    rng: np.random.Generator, landmarks: np.ndarray, jitter: float
+) -> np.ndarray:
     """Landmarks as an imperfect detector finds them, so aligned crops are not pixel-registered.
 
     Real aligned benchmarks carry this error; without it, expressions would sit at fixed pixels

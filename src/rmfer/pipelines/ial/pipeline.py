@@ -1,6 +1,23 @@
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, node, pipeline
+
+from rmfer.pipelines.ial import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Not built yet: this stage has no nodes, so `kedro run` skips it and dvc.yaml has no stage."""
-    return Pipeline([])
+    """benchmark (catalog: format + path) -> benchmark_index -> ial_model, ial_metrics."""
+    return pipeline(
+        [
+            node(
+                nodes.index_benchmark,
+                inputs="benchmark",
+                outputs="benchmark_index",
+                name="index_benchmark",
+            ),
+            node(
+                nodes.train_ial_model,
+                inputs=["benchmark_index", "params:ial"],
+                outputs=["ial_model", "ial_metrics"],
+                name="train_ial",
+            ),
+        ]
+    )
