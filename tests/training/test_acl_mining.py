@@ -2,9 +2,9 @@
 
 The world is rendered by the real synth code: mashups whose faces are cut with facetrack's
 alignment at the sidecar's landmarks (detection and tracking have their own tests), written to
-shards as facetrack writes them. The net is the real `ial_model` (data/06_models/ial.pt, from
-`kedro run --pipeline=ial` on the demo): briefly trained nets proved too weak to separate
-expression from identity (the gain stayed within 0.01-0.03, see the report of issue #6).
+shards as facetrack writes them. The prior comes from an IAL net trained in this session on a
+small demo benchmark (tests/training/conftest.py), so the test runs on a fresh clone; where the
+demo's own `ial_model` exists (data/06_models/ial.pt), it is checked too.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ from rmfer.training.ial import network_config
 from tests.conftest import PROJECT_ROOT, tiny_synth_params
 
 IAL_MODEL = PROJECT_ROOT / "data/06_models/ial.pt"
+# Measured on this world with the session's small IAL net (tests/training/conftest.py, 1000
+# anchors, w 1 s, 20 + 20 candidates, rho 0.1): positive precision 0.652 time-only, 0.730 with
+# its prior; the same net untrained 0.631. Negative precision 0.766 -> 0.938 (untrained 0.814).
+SMALL_NET_MARGIN = 0.04
 # Measured on this world with the demo's ial_model (w 1 s, 20 + 20 candidates, rho 0.1, 1000
 # anchors): positive precision 0.652 time-only, 0.80 with its prior (two ial_models trained
 # with different settings: 0.798 and 0.802); 0.650 with the same net untrained. Negative
@@ -126,6 +130,19 @@ def test_an_expression_similarity_makes_the_prior_keep_the_right_pairs(rm_world,
     noise = torch.from_numpy(rng.normal(0, 1, (len(dominant), 8))).float()
     blind = precision(lambda ids: noise[ids], faces, dominant)
     assert abs(blind["prior"]["positive"] - blind["time_only"]["positive"]) < 0.04, blind
+
+
+def test_the_prior_of_a_trained_ial_net_raises_positive_precision(rm_world, dominant, easy_ial):
+    faces, _ = rm_world
+    figures = precision(with_net(easy_ial.net, faces), faces, dominant)
+    time_only, prior = figures["time_only"], figures["prior"]
+    assert prior["positive"] >= time_only["positive"] + SMALL_NET_MARGIN, figures
+    assert prior["negative"] >= time_only["negative"] + SMALL_NET_MARGIN, figures
+
+    # The same network untrained: its similarity is no expression similarity, the check fails.
+    torch.manual_seed(0)
+    blind = precision(with_net(build_network(easy_ial.net.config), faces), faces, dominant)
+    assert blind["prior"]["positive"] < time_only["positive"] + SMALL_NET_MARGIN, blind
 
 
 @pytest.mark.skipif(not IAL_MODEL.exists(), reason="needs ial_model: kedro run --pipeline=ial")

@@ -10,18 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import torch
-import yaml
 
 from rmfer.data.dataset import BenchmarkImages
 from rmfer.data.transforms import eval_transform
 from rmfer.models import build_network, load_network
-from rmfer.training import IalParams, train_ial
+from rmfer.training import train_ial
 from rmfer.training.ial import network_config
 from rmfer.training.metrics import attention_metrics
-from tests.conftest import PROJECT_ROOT
-from tests.training.worlds import render_small_benchmark
+from tests.training.conftest import small_ial_params
 
 CHANCE = 1 / 7
 # Measured over seeds 0-3 (report of issue #5): after training, test similarity gap (same-label
@@ -31,51 +28,16 @@ MIN_SIMILARITY_GAP = 0.2
 MIN_DIAGONAL_MASS = 0.25
 
 
-def small_params(**overrides) -> IalParams:
-    params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
-    params.update(
-        backbone="test_efficientnet",
-        image_size=48,
-        threads=1,
-        epochs=20,
-        batch_size=35,
-        lr=0.003,
-        augmentation={
-            "flip": 0.5,
-            "crop_scale_min": 0.8,
-            "brightness": 0,
-            "contrast": 0,
-            "saturation": 0,
-        },  # colour jitter off: it is slow and not needed here
-    )
-    params.update(overrides)
-    return IalParams.from_dict(params)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    root = tmp_path_factory.mktemp("world") / "basic"
-    return render_small_benchmark(
-        root, identities_train=40, identities_test=12, per_class_train=60, per_class_test=20,
-        annotation_noise=0.0, align_jitter=0.0,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def trained(world: pd.DataFrame):
-    return train_ial(world, small_params(), progress=False)
-
-
 def _test_split(world: pd.DataFrame, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     rows = world[world["split"] == "test"]
-    config = network_config(small_params(), 7)
+    config = network_config(small_ial_params(), 7)
     data = BenchmarkImages(rows, eval_transform(size, config.mean, config.std), 7)
     items = [data[k] for k in range(len(data))]
     return torch.stack([i["image"] for i in items]), torch.stack([i["label"] for i in items])
 
 
-def test_learned_similarity_groups_test_faces_by_expression(world, trained):
-    test = trained.metrics["test"]
+def test_learned_similarity_groups_test_faces_by_expression(easy_world, easy_ial):
+    test = easy_ial.metrics["test"]
     matrix = np.array(test["attention_matrix"])
     own = matrix.diagonal()
     assert test["similarity_same"] - test["similarity_different"] > MIN_SIMILARITY_GAP, test
@@ -83,12 +45,12 @@ def test_learned_similarity_groups_test_faces_by_expression(world, trained):
     # every class but at most one (Neutral, the blend of all, is the usual one) attends to its
     # own class above chance
     assert (own > CHANCE).sum() >= 6, matrix.round(2)
-    assert trained.metrics["accuracy"] > 2 * CHANCE
+    assert easy_ial.metrics["accuracy"] > 2 * CHANCE
 
     # The same measurement on the untrained net falls below both thresholds: the test can fail.
     torch.manual_seed(0)
-    untrained = build_network(network_config(small_params(), 7)).eval()
-    images, labels = _test_split(world, 48)
+    untrained = build_network(network_config(small_ial_params(), 7)).eval()
+    images, labels = _test_split(easy_world, 48)
     with torch.no_grad():
         output = untrained(images)
     before = attention_metrics(output.features, output.embeddings, labels, 7, tau=0.1)
@@ -96,21 +58,21 @@ def test_learned_similarity_groups_test_faces_by_expression(world, trained):
     assert before["attention_diagonal_mass"] < MIN_DIAGONAL_MASS
 
 
-def test_same_seed_gives_identical_metrics_and_weights(world):
-    first = train_ial(world, small_params(epochs=2), progress=False)
-    again = train_ial(world, small_params(epochs=2), progress=False)
+def test_same_seed_gives_identical_metrics_and_weights(easy_world):
+    first = train_ial(easy_world, small_ial_params(epochs=2), progress=False)
+    again = train_ial(easy_world, small_ial_params(epochs=2), progress=False)
     assert again.metrics == first.metrics
     for key, value in first.checkpoint["state_dict"].items():
         assert torch.equal(value, again.checkpoint["state_dict"][key]), key
-    other = train_ial(world, small_params(epochs=2, seed=1), progress=False)
+    other = train_ial(easy_world, small_ial_params(epochs=2, seed=1), progress=False)
     assert other.metrics["history"] != first.metrics["history"]
 
 
-def test_checkpoint_rebuilds_the_trained_net(tmp_path: Path, trained):
+def test_checkpoint_rebuilds_the_trained_net(tmp_path: Path, easy_ial):
     path = tmp_path / "ial.pt"
-    torch.save(trained.checkpoint, path)
+    torch.save(easy_ial.checkpoint, path)
     net = load_network(path)
-    assert net.config.label_names == trained.net.config.label_names
+    assert net.config.label_names == easy_ial.net.config.label_names
     images = torch.randn(2, 3, 48, 48)
     with torch.no_grad():
-        torch.testing.assert_close(net(images).logits, trained.net.eval()(images).logits)
+        torch.testing.assert_close(net(images).logits, easy_ial.net.eval()(images).logits)
