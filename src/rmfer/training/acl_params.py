@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rmfer.data.transforms import Augmentation
+from rmfer.training.checks import Checker, require_keys
 from rmfer.training.params import (
     BASE_OPTIMISERS,
     BEST_METRICS,
@@ -82,13 +83,7 @@ class AclParams:
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> AclParams:
-        allowed = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - allowed)
-        missing = sorted(allowed - set(params))
-        if unknown:
-            raise AclParameterError(f"unknown parameters {['acl.' + k for k in unknown]}")
-        if missing:
-            raise AclParameterError(f"parameters acl lack {missing}")
+        require_keys(params, (f.name for f in fields(cls)), "acl", AclParameterError)
         values = dict(params)
         try:
             values["augmentation"] = Augmentation.from_dict(values["augmentation"])
@@ -106,77 +101,44 @@ class AclParams:
         return result
 
     def _check(self) -> None:
-        def require(ok: bool, key: str, allowed: str) -> None:
-            if not ok:
-                value = _get(self, key)
-                raise AclParameterError(
-                    f"parameter acl.{key} = {value!r} is invalid; allowed: {allowed}"
-                )
-
-        def integer(key: str, low: int, optional: bool = False) -> None:
-            value = _get(self, key)
-            ok = (optional and value is None) or (
-                isinstance(value, int) and not isinstance(value, bool) and value >= low
-            )
-            require(ok, key, f"an integer >= {low}" + (" or null" if optional else ""))
-
-        def number(key: str, low: float, high: float, optional: bool = False) -> None:
-            value = _get(self, key)
-            ok = (optional and value is None) or (
-                isinstance(value, (int, float))
-                and not isinstance(value, bool)
-                and low <= value <= high
-            )
-            require(ok, key, f"a number in [{low}, {high}]" + (" or null" if optional else ""))
-
-        def flag(key: str) -> None:
-            require(isinstance(_get(self, key), bool), key, "true or false")
-
+        check = Checker(self, "acl", AclParameterError)
         for key in ("seed", "num_workers", "mining_quality.seed"):
-            integer(key, 0)
+            check.integer(key, 0)
         for key in ("epochs", "anchors_per_batch", "positives", "negatives", "eval_batch_size"):
-            integer(key, 1)
+            check.integer(key, 1)
         for key in ("min_positives", "min_negatives", "mining_quality.anchors"):
-            integer(key, 1)
-        integer("threads", 1, optional=True)
-        integer("steps_per_epoch", 1, optional=True)
-        integer("batch_size", 2)
-        integer("samples_per_class", 1, optional=True)
-        integer("early_stopping_patience", 1, optional=True)
-        integer("max_attention_samples", 2)
-        require(self.min_positives <= self.positives, "min_positives", "<= acl.positives")
-        require(self.min_negatives <= self.negatives, "min_negatives", "<= acl.negatives")
-        number("window_s", 1e-6, 1e6)
-        number("distance_s", 1e-6, 1e6)
-        number("rho", 1e-6, 1.0)
-        number("tau", 1e-3, 1e3, optional=True)
-        number("mu", 0.0, 1e3)
-        number("lambda_att", 0.0, 1e3)
-        number("sam_rho", 1e-6, 10.0)
-        number("lr", 1e-12, 10.0)
-        number("weight_decay", 0.0, 1.0)
-        number("warmup_epochs", 0.0, 1e6)
-        number("grad_clip", 1e-6, 1e6, optional=True)
-        number("validation_fraction", 0.0, 0.5)
-        number("mining_quality.iou", 0.0, 1.0)
+            check.integer(key, 1)
+        for key in ("threads", "steps_per_epoch", "samples_per_class", "early_stopping_patience"):
+            check.integer(key, 1, optional=True)
+        check.integer("batch_size", 2)
+        check.integer("max_attention_samples", 2)
+        check.require(self.min_positives <= self.positives, "min_positives", "<= acl.positives")
+        check.require(self.min_negatives <= self.negatives, "min_negatives", "<= acl.negatives")
+        check.number("window_s", 1e-6, 1e6)
+        check.number("distance_s", 1e-6, 1e6)
+        check.number("rho", 1e-6, 1.0)
+        check.number("tau", 1e-3, 1e3, optional=True)
+        check.number("mu", 0.0, 1e3)
+        check.number("lambda_att", 0.0, 1e3)
+        check.number("sam_rho", 1e-6, 10.0)
+        check.number("lr", 1e-12, 10.0)
+        check.number("weight_decay", 0.0, 1.0)
+        check.number("warmup_epochs", 0.0, 1e6)
+        check.number("grad_clip", 1e-6, 1e6, optional=True)
+        check.number("validation_fraction", 0.0, 0.5)
+        check.number("mining_quality.iou", 0.0, 1.0)
         for key in ("balanced_sampler", "prior", "amp", "progress"):
-            flag(key)
-        require(isinstance(self.faces_dir, str) and bool(self.faces_dir), "faces_dir", "a folder")
-        truth = self.mining_quality.truth_dir
-        require(truth is None or isinstance(truth, str), "mining_quality.truth_dir", "a folder")
-        require(self.optimiser in OPTIMISERS, "optimiser", str(OPTIMISERS))
-        require(self.sam_base in BASE_OPTIMISERS, "sam_base", str(BASE_OPTIMISERS))
-        require(self.scheduler in SCHEDULERS, "scheduler", str(SCHEDULERS))
-        require(
-            self.validation_split in VALIDATION_SPLITS, "validation_split", str(VALIDATION_SPLITS)
+            check.flag(key)
+        check.require(
+            isinstance(self.faces_dir, str) and bool(self.faces_dir), "faces_dir", "a folder"
         )
-        require(self.best_metric in BEST_METRICS, "best_metric", str(BEST_METRICS))
-        device_ok = self.device in ("auto", "cpu") or str(self.device).startswith("cuda")
-        require(device_ok, "device", "auto, cpu, cuda or cuda:N")
-
-
-def _get(params: AclParams, key: str) -> Any:
-    value: Any = params
-    for part in key.split("."):
-        value = getattr(value, part)
-    return value
+        truth = self.mining_quality.truth_dir
+        check.require(
+            truth is None or isinstance(truth, str), "mining_quality.truth_dir", "a folder"
+        )
+        check.choice("optimiser", OPTIMISERS)
+        check.choice("sam_base", BASE_OPTIMISERS)
+        check.choice("scheduler", SCHEDULERS)
+        check.choice("validation_split", VALIDATION_SPLITS)
+        check.choice("best_metric", BEST_METRICS)
+        check.device()
