@@ -15,11 +15,11 @@ import logging
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -167,17 +167,15 @@ def process_video(
         return VideoOutcome(video_id, FAILED, _short(str(exc), path))
     writer = ShardWriter(out_dir / f"{video_id}.npy", (params.align_size, params.align_size, 3))
     try:
-        state = _VideoState(video_id, params, writer)
         expected = max(1, round(duration_s * params.sample_rate_hz))
         bar = tqdm(
             total=expected, desc=f"facetrack: {video_id}", unit="frame", disable=not params.progress
         )
         with bar:
             frames = sample_frames(path, params.sample_rate_hz, threads=params.decode_threads)
-            for batch, found in _detect_ahead(frames, detector, params.detector.batch_size):
-                state.add(batch, found)
-                bar.update(len(batch))
-        tracks, frames_table, stats = state.finish()
+            tracks, frames_table, stats = track_frames(
+                frames, video_id, detector, params, writer, bar.update
+            )
     except DecodeError as exc:
         writer.abort()
         return VideoOutcome(video_id, FAILED, _short(str(exc), path))
@@ -197,6 +195,41 @@ def process_video(
     }
     _write_json(record, out_dir / f"{video_id}.json")
     return VideoOutcome(video_id, DONE, reason, stats)
+
+
+class CropSink(Protocol):
+    """Where the kept aligned crops go: a shard on disk (ShardWriter) or, for predict, a network.
+
+    `append` takes each crop as it is made and returns its provisional index; `finish` gets the
+    provisional indices of the crops kept in the video's table, in table order.
+    """
+
+    def append(self, crop: np.ndarray) -> int: ...
+
+    def finish(self, keep: np.ndarray) -> Any: ...
+
+
+def track_frames(
+    frames: Iterable[SampledFrame],
+    video_id: str,
+    detector: RetinaFaceDetector,
+    params: FacetrackParams,
+    sink: CropSink,
+    progress: Callable[[int], Any] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Detect, track, align and check the faces of `frames`; kept crops stream into `sink`.
+
+    The per-video work of facetrack without its files, so that `rmfer predict` runs exactly the
+    same detection, tracking, alignment and quality checks on any video or image. Returns the
+    face rows (TRACK_COLUMNS; `offset` is the row's index among the kept crops), the sampled
+    frames (FRAME_COLUMNS) and the statistics. A DecodeError from `frames` propagates.
+    """
+    state = _VideoState(video_id, params, sink)
+    for batch, found in _detect_ahead(iter(frames), detector, params.detector.batch_size):
+        state.add(batch, found)
+        if progress is not None:
+            progress(len(batch))
+    return state.finish()
 
 
 def _detect_ahead(
@@ -236,7 +269,7 @@ def _batches(frames: Iterator[SampledFrame], size: int) -> Iterator[list[Sampled
 class _VideoState:
     """What one video accumulates while it streams: a few numbers per face, none of the pixels."""
 
-    def __init__(self, video_id: str, params: FacetrackParams, writer: ShardWriter) -> None:
+    def __init__(self, video_id: str, params: FacetrackParams, writer: CropSink) -> None:
         self.video_id = video_id
         self.params = params
         self.writer = writer

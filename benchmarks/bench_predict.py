@@ -1,0 +1,173 @@
+"""`rmfer predict` on CPU: frames per second on a demo video, and where the time goes.
+
+One end-to-end run of `predict` (probe, decode, detect, track, align, check, link identities,
+classify, write the table and the timeline), timed from inside: the detector's calls, the
+alignment (the similarity transforms and the warps facetrack makes), the network's batches and
+the decoding of the sampled frames are each summed. Detection runs in a worker thread beside
+the rest (as in facetrack), so the stage times may overlap: the shares are of the wall time,
+and "rest" (tracking, quality checks, identities, files) is what the timed stages leave of it.
+The network is the demo's (data/06_models/acl.pt when present, else the same architecture
+untrained: speed does not depend on the weights). The fastest of `--repeats` runs counts.
+
+    python benchmarks/bench_predict.py [--video data/01_raw/demo/videos/demo_000.mp4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+import rmfer.faces.facetrack as facetrack
+import rmfer.predict.run as run
+from rmfer.faces.facetrack import make_detector
+from rmfer.labels import label_names
+from rmfer.models import build_network, make_checkpoint
+from rmfer.models.network import NetworkConfig
+from rmfer.predict import PredictOptions, load_model, predict
+from rmfer.predict.params import read_facetrack_params
+from rmfer.synth.params import SynthParams
+from rmfer.synth.world import plan_world, render_video
+from rmfer.video.probe import probe_video
+
+DEMO = Path("data/01_raw/demo/videos/demo_000.mp4")
+MODEL = Path("data/06_models/acl.pt")
+PARAMS = Path("conf/base/parameters_facetrack.yml")
+
+
+def synthetic_video(folder: Path, seconds: float) -> Path:
+    """A 3x3 mashup from the demo generator, when the demo world is not there."""
+    params = yaml.safe_load(Path("conf/base/parameters_synth.yml").read_text())["synth"]
+    params["videos"].update(count=1, duration_s=seconds, fps=10, reactors_min=9, reactors_max=9)
+    plan = plan_world(SynthParams.from_dict(params)).videos[0]
+    path = folder / "bench.mp4"
+    path.write_bytes(render_video(dataclasses.replace(plan, video_id="bench"))[0])
+    return path
+
+
+def demo_architecture(folder: Path) -> Path:
+    """The demo IAL's network (conf/base/parameters_ial.yml), untrained."""
+    ial = yaml.safe_load(Path("conf/base/parameters_ial.yml").read_text())["ial"]
+    config = NetworkConfig(ial["backbone"], 7, ial["image_size"], label_names(7))
+    path = folder / "untrained.pt"
+    torch.save(make_checkpoint(build_network(config)), path)
+    return path
+
+
+class Timer:
+    """Sums the wall time of calls to the functions it wraps, from any thread."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+
+        return timed
+
+
+def timed_frames(timer: Timer, frames: Iterator[Any]) -> Iterator[Any]:
+    """The same frames, with the time spent producing each (decoding) added to `timer`."""
+    while True:
+        started = time.perf_counter()
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        finally:
+            timer.seconds += time.perf_counter() - started
+        yield frame
+
+
+def run_once(video: Path, model_path: Path, out: Path) -> dict[str, float]:
+    """One timed predict; the stages timed through the module attributes predict calls."""
+    params = read_facetrack_params(PARAMS, default=True)
+    model = load_model(model_path, "cpu")
+    detector = make_detector(params)
+    detector.detect([np.zeros((64, 64, 3), np.uint8)])  # the model loads before the clock starts
+    decode = run.sample_frames
+    timers = {name: Timer() for name in ("decode", "detect", "align", "network")}
+    detector.detect = timers["detect"].wrap(detector.detect)  # type: ignore[method-assign]
+    model.probabilities = timers["network"].wrap(model.probabilities)  # type: ignore[method-assign]
+    patched = {
+        (facetrack, "similarity_transforms"): timers["align"].wrap(facetrack.similarity_transforms),
+        (facetrack, "warp_aligned"): timers["align"].wrap(facetrack.warp_aligned),
+        (run, "sample_frames"): lambda *a, **k: timed_frames(
+            timers["decode"], iter(decode(*a, **k))
+        ),
+    }
+    originals = {key: getattr(*key) for key in patched}
+    for (module, name), function in patched.items():
+        setattr(module, name, function)
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        options = PredictOptions(out, progress=False)
+        (result,) = predict([video], model, params, options, detector, echo=lambda _: None)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        for (module, name), function in originals.items():
+            setattr(module, name, function)
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "frames": result.frames,
+        "faces": len(result.table),
+        "video_s": probe_video(video).duration_s,
+        **{name: timer.seconds for name, timer in timers.items()},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=DEMO if DEMO.exists() else None)
+    parser.add_argument("--model", type=Path, default=MODEL if MODEL.exists() else None)
+    parser.add_argument("--seconds", type=float, default=20.0, help="of a synthetic video")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="bench_predict_") as tmp:
+        video = args.video or synthetic_video(Path(tmp), args.seconds)
+        model = args.model or demo_architecture(Path(tmp))
+        runs = [run_once(video, model, Path(tmp, f"out_{k}")) for k in range(args.repeats)]
+    best = min(runs, key=lambda r: r["wall"])
+    wall = best["wall"]
+    print(
+        f"video: {video} ({best['video_s']:.1f} s, {best['frames']} sampled frames, "
+        f"{best['faces']} faces); model: {model}; CPU, {torch.get_num_threads()} torch threads; "
+        f"best of {args.repeats}"
+    )
+    print(
+        f"predict end to end: wall {wall:.2f} s, CPU {best['cpu']:.2f} s -> "
+        f"{best['frames'] / wall:.2f} sampled frames/s, {best['faces'] / wall:.1f} faces/s, "
+        f"{best['video_s'] / wall:.2f} s of video per second"
+    )
+    stages = ("detect", "align", "network", "decode")
+    for name in stages:
+        print(f"  {name:8s} {best[name]:7.2f} s  {best[name] / wall:6.1%} of wall")
+    rest = wall - sum(best[n] for n in stages)
+    print(
+        f"  {'rest':8s} {rest:7.2f} s  {rest / wall:6.1%} of wall (tracking, quality, identities, "
+        "files; negative when detection overlapped the rest)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
