@@ -34,3 +34,9 @@ def test_kedro_viz_build_shows_the_pipelines(project_copy):
     synth = json.loads((build / "api/pipelines/synth").read_text())
     names = {node["name"] for node in synth["nodes"]}
     assert {"plan_demo_world", "render_demo_videos", "rm_sources", "demo_videos"} <= names
+    for name in ("synth", *STAGES):  # all six pipelines, each with its nodes and datasets
+        built = json.loads((build / f"api/pipelines/{name}").read_text())
+        assert {"task", "data"} <= {node["type"] for node in built["nodes"]}, name
+    evaluate = json.loads((build / "api/pipelines/evaluate").read_text())
+    names = {node["name"] for node in evaluate["nodes"]}
+    assert {"compare_models", "write_report", "acl_model", "report", "evaluate_metrics"} <= names

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from rmfer.data.index import validate_index
+from rmfer.reporting.baseline import train_baseline
 from rmfer.training import IalParams, train_ial
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,11 @@ def train_ial_model(
     """Stage 1 on the benchmark: the `ial_model` checkpoint and the `ial_metrics` report."""
     result = train_ial(benchmark_index, IalParams.from_dict(params))
     return result.checkpoint, result.metrics
+
+
+def train_baseline_model(
+    benchmark_index: pd.DataFrame, params: dict[str, Any], baseline: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The CE-only reference for the evaluate stage: `ial` with lambda_att = 0, or, when
+    `ial_baseline.train` is false, a marker that evaluate reports as "not trained"."""
+    return train_baseline(benchmark_index, params, baseline)

@@ -4,7 +4,8 @@ from rmfer.pipelines.ial import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """benchmark (catalog: format + path) -> benchmark_index -> ial_model, ial_metrics."""
+    """benchmark (catalog: format + path) -> benchmark_index -> ial_model, ial_metrics;
+    and the CE-only baseline_model, baseline_metrics that evaluate compares against."""
     return pipeline(
         [
             node(
@@ -18,6 +19,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["benchmark_index", "params:ial"],
                 outputs=["ial_model", "ial_metrics"],
                 name="train_ial",
+            ),
+            node(
+                nodes.train_baseline_model,
+                inputs=["benchmark_index", "params:ial", "params:ial_baseline"],
+                outputs=["baseline_model", "baseline_metrics"],
+                name="train_baseline",
             ),
         ]
     )
