@@ -87,7 +87,7 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
     outputs = sorted(written & persisted)
     assert {"report", "evaluate_metrics", "baseline_model", "acl_model"} <= set(outputs)
     for name in outputs:
-        if name in {"rm_videos", "rm_faces", "demo_benchmark_images", "evaluate_figures"}:
+        if name in {"rm_videos", "rm_faces", "evaluate_figures"}:
             continue  # folders of files, checked below; loading them all is pointless
         data = catalog.load(name)
         assert data is not None and len(data) > 0, name

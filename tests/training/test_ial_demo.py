@@ -65,7 +65,7 @@ def test_learned_similarity_groups_test_faces_by_expression(easy_world, easy_ial
 def test_same_seed_gives_identical_metrics_and_weights(easy_world):
     first = train_ial(easy_world, small_ial_params(epochs=2), progress=False)
     again = train_ial(easy_world, small_ial_params(epochs=2), progress=False)
-    assert again.metrics == first.metrics
+    assert {**again.metrics, "seconds": 0} == {**first.metrics, "seconds": 0}
     for key, value in first.checkpoint["state_dict"].items():
         assert torch.equal(value, again.checkpoint["state_dict"][key]), key
     other = train_ial(easy_world, small_ial_params(epochs=2, seed=1), progress=False)

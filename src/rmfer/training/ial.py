@@ -213,6 +213,7 @@ def train_ial(index: pd.DataFrame, params: IalParams, progress: bool = True) -> 
         "test": test,
         "validation": result.best_validation,
         "history": result.history,
+        "seconds": round(seconds, 1),
     }
     logger.info(
         "IAL done in %.0f s: best epoch %d, test accuracy %s, mean class accuracy %s",

@@ -27,11 +27,14 @@ def _workers(params: dict[str, Any]) -> int:
 
 def render_demo_benchmark(
     plan: world.WorldPlan, params: dict[str, Any]
-) -> tuple[dict[str, bytes], str, pd.DataFrame]:
-    """Images in RAF-DB's layout, its label file, and the ground truth kept beside it."""
+) -> tuple[dict[str, bytes | str], pd.DataFrame]:
+    """The benchmark's files in RAF-DB's layout (images and label file, relative path ->
+    content), and the ground truth kept beside it."""
     images = world.render_benchmark(plan, _workers(params))
     logger.info("Demo benchmark: %d images in RAF-DB layout", len(images) // 2)
-    return images, label_file_text(list(plan.items)), world.benchmark_truth(plan)
+    files: dict[str, bytes | str] = {f"Image/{key}.jpg": data for key, data in images.items()}
+    files["EmoLabel/list_patition_label.txt"] = label_file_text(list(plan.items))
+    return files, world.benchmark_truth(plan)
 
 
 def render_demo_videos(

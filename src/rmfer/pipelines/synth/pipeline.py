@@ -15,7 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 nodes.render_demo_benchmark,
                 inputs=["demo_world_plan", "params:synth"],
-                outputs=["demo_benchmark_images", "demo_benchmark_labels", "demo_benchmark_truth"],
+                outputs=["benchmark", "demo_benchmark_truth"],  # benchmark: catalog_ial.yml
                 name="render_demo_benchmark",
             ),
             node(
