@@ -83,3 +83,54 @@ def project_copy_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project_copy(tmp_path: Path) -> Path:
     """A fresh copy of the project for one test."""
     return make_project_copy(tmp_path)
+
+
+# One small, easy demo benchmark and the IAL net trained on it (session-scoped: training it
+# takes most of a minute on two cores), shared by the IAL, ACL-mining and predict tests.
+
+
+def small_ial_params(**overrides: Any) -> Any:
+    """The demo's IAL parameters (an IalParams), shrunk for a tiny timm backbone that learns in
+    seconds."""
+    from rmfer.training import IalParams  # torch only for the tests that train
+
+    params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
+    params.update(
+        backbone="test_efficientnet",
+        image_size=48,
+        threads=1,
+        epochs=20,
+        batch_size=35,
+        lr=0.003,
+        augmentation={
+            "flip": 0.5,
+            "crop_scale_min": 0.8,
+            "brightness": 0,
+            "contrast": 0,
+            "saturation": 0,
+        },  # colour jitter off: it is slow and not needed here
+    )
+    params.update(overrides)
+    return IalParams.from_dict(params)
+
+
+@pytest.fixture(scope="session")
+def easy_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo generator's benchmark, shrunk (60 faces per class) and made easier (no label
+    noise, no aligner jitter), indexed by the RAF-DB reader."""
+    from tests.training.worlds import render_small_benchmark
+
+    root = tmp_path_factory.mktemp("easy_world") / "basic"
+    return render_small_benchmark(
+        root, identities_train=40, identities_test=12, per_class_train=60, per_class_test=20,
+        annotation_noise=0.0, align_jitter=0.0,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def easy_ial(easy_world: Any) -> Any:
+    """An IalResult: ~0.5 test accuracy (chance 0.14), same-label similarity well above
+    different-label similarity (tests/training/test_ial_demo.py)."""
+    from rmfer.training import train_ial
+
+    return train_ial(easy_world, small_ial_params(), progress=False)

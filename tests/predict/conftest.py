@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-import yaml
 
 from rmfer.labels import label_names
 from rmfer.models import build_network, make_checkpoint
@@ -22,9 +21,7 @@ from rmfer.models.network import NetworkConfig
 from rmfer.predict.params import read_facetrack_params
 from rmfer.synth.params import SynthParams
 from rmfer.synth.world import plan_world, render_video
-from rmfer.training import IalParams, train_ial
-from tests.conftest import PROJECT_ROOT, tiny_synth_params
-from tests.training.worlds import render_small_benchmark
+from tests.conftest import PROJECT_ROOT, small_ial_params, tiny_synth_params
 
 CLIP_SECONDS = 30.0
 CLIP_FPS = 5
@@ -64,22 +61,17 @@ def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def small_ial_params(**overrides) -> IalParams:
-    """The demo's IAL parameters with a tiny timm backbone that learns in seconds (as IAL's own
-    tests use it)."""
-    params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
-    params.update(
-        backbone="test_efficientnet", image_size=48, threads=1, epochs=20, batch_size=35,
-        lr=0.003, augmentation={"flip": 0.5, "crop_scale_min": 0.8, "brightness": 0,
-                                "contrast": 0, "saturation": 0},
-    )  # fmt: skip
-    params.update(overrides)
-    return IalParams.from_dict(params)
-
-
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """IAL on a small clean demo benchmark: 0.50 test accuracy (chance 0.14) in ~45 s of CPU."""
+    """IAL on a small clean demo benchmark: 0.50 test accuracy (chance 0.14) in ~45 s of CPU.
+
+    Its own world, not the session's `easy_ial`: the agreement margin below was measured with
+    this one (the session's net, trained on another draw of identities, names the clip's
+    expressions less well: balanced agreement 0.33 against 0.55, chance 0.17).
+    """
+    from rmfer.training import train_ial
+    from tests.training.worlds import render_small_benchmark
+
     root = tmp_path_factory.mktemp("benchmark") / "basic"
     world = render_small_benchmark(
         root, identities_train=30, identities_test=8, per_class_train=60, per_class_test=10,

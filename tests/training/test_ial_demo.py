@@ -18,7 +18,7 @@ from rmfer.models import build_network, load_network
 from rmfer.training import train_ial
 from rmfer.training.ial import network_config
 from rmfer.training.metrics import attention_metrics
-from tests.training.conftest import small_ial_params
+from tests.conftest import small_ial_params
 
 CHANCE = 1 / 7
 # Measured over seeds 0-3 (report of issue #5): after training, test similarity gap (same-label
