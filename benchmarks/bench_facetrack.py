@@ -27,28 +27,15 @@ from pathlib import Path
 import av
 import cv2
 import pandas as pd
-import yaml
 from retinaface import detect_faces
 
+from demo_video import DEMO, synthetic_video
 from rmfer.faces.facetrack import make_detector, run_facetrack
 from rmfer.faces.params import FacetrackParams
-from rmfer.synth.params import SynthParams
-from rmfer.synth.world import plan_world, render_video
 from rmfer.video.decode import sample_frames
 from rmfer.video.encode import encode_mp4
 
 TARGET = 1.25
-DEMO = Path("data/01_raw/demo/videos/demo_000.mp4")
-
-
-def synthetic_video(folder: Path, seconds: float) -> Path:
-    """A 3x3 mashup from the demo generator, when the demo world is not there."""
-    params = yaml.safe_load(Path("conf/base/parameters_synth.yml").read_text())["synth"]
-    params["videos"].update(count=1, duration_s=seconds, fps=10, reactors_min=9, reactors_max=9)
-    plan = plan_world(SynthParams.from_dict(params)).videos[0]
-    path = folder / "bench.mp4"
-    path.write_bytes(render_video(dataclasses.replace(plan, video_id="bench"))[0])
-    return path
 
 
 def enlarged(source: Path, target: Path, factor: float) -> tuple[Path, int]:

@@ -15,7 +15,6 @@ untrained: speed does not depend on the weights). The fastest of `--repeats` run
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import tempfile
@@ -30,29 +29,17 @@ import yaml
 
 import rmfer.faces.facetrack as facetrack
 import rmfer.predict.run as run
+from demo_video import DEMO, synthetic_video
 from rmfer.faces.facetrack import make_detector
 from rmfer.labels import label_names
 from rmfer.models import build_network, make_checkpoint
 from rmfer.models.network import NetworkConfig
 from rmfer.predict import PredictOptions, load_model, predict
 from rmfer.predict.params import read_facetrack_params
-from rmfer.synth.params import SynthParams
-from rmfer.synth.world import plan_world, render_video
 from rmfer.video.probe import probe_video
 
-DEMO = Path("data/01_raw/demo/videos/demo_000.mp4")
 MODEL = Path("data/06_models/acl.pt")
 PARAMS = Path("conf/base/parameters_facetrack.yml")
-
-
-def synthetic_video(folder: Path, seconds: float) -> Path:
-    """A 3x3 mashup from the demo generator, when the demo world is not there."""
-    params = yaml.safe_load(Path("conf/base/parameters_synth.yml").read_text())["synth"]
-    params["videos"].update(count=1, duration_s=seconds, fps=10, reactors_min=9, reactors_max=9)
-    plan = plan_world(SynthParams.from_dict(params)).videos[0]
-    path = folder / "bench.mp4"
-    path.write_bytes(render_video(dataclasses.replace(plan, video_id="bench"))[0])
-    return path
 
 
 def demo_architecture(folder: Path) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from rmfer.training.checks import require_keys
+
 SPACES = ("features", "embeddings")
 
 
@@ -37,9 +39,14 @@ class EvaluateParams:
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> EvaluateParams:
         values = dict(params)
-        _exact_keys("evaluate", values, {f.name for f in fields(cls)})
+        require_keys(values, (f.name for f in fields(cls)), "evaluate", EvaluateParameterError)
         embedding = dict(values["embedding"] or {})
-        _exact_keys("evaluate.embedding", embedding, {f.name for f in fields(EmbeddingParams)})
+        require_keys(
+            embedding,
+            (f.name for f in fields(EmbeddingParams)),
+            "evaluate.embedding",
+            EvaluateParameterError,
+        )
         values["embedding"] = EmbeddingParams(**embedding)
         result = cls(**values)
         result._check()
@@ -85,13 +92,3 @@ class EvaluateParams:
             self.facetrack_quality,
             "a file path or null",
         )
-
-
-def _exact_keys(prefix: str, values: dict[str, Any], allowed: set[str]) -> None:
-    """Every key present and none unknown, so each value a run used shows in the YAML."""
-    unknown = sorted(set(values) - allowed)
-    missing = sorted(allowed - set(values))
-    if unknown:
-        raise EvaluateParameterError(f"unknown parameters {[f'{prefix}.{k}' for k in unknown]}")
-    if missing:
-        raise EvaluateParameterError(f"parameters {prefix} lack {missing}")
