@@ -102,6 +102,8 @@ def small_ial_params(**overrides: Any) -> Any:
         epochs=20,
         batch_size=35,
         lr=0.003,
+        lambda_att=1.0,  # the margins of the IAL, mining and predict tests were measured with
+        tau=0.1,  # these two; the demo's own defaults may move without moving them
         augmentation={
             "flip": 0.5,
             "crop_scale_min": 0.8,
