@@ -12,12 +12,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from rmfer.data.dataset import BenchmarkImages
 from rmfer.data.rm_faces import RMFaces
 from rmfer.data.rm_sampler import Candidates, RMSampler
-from rmfer.training.sampler import ClassBalancedBatchSampler
+from rmfer.training.sampler import labeled_loader
 
 
 class LabeledStream:
@@ -33,33 +32,19 @@ class LabeledStream:
         num_workers: int = 0,
         pin: bool = False,
     ) -> None:
-        workers = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
-        generator = torch.Generator().manual_seed(seed)
-        if balanced:
-            classes = len(np.unique(data.labels))
-            per_class = samples_per_class or max(2, batch_size // classes)
-            passes = max(1, len(data) // (per_class * classes))
-            self.sampler: ClassBalancedBatchSampler | None = ClassBalancedBatchSampler(
-                data.labels, per_class, passes, seed
-            )
-            self.loader = DataLoader(
-                data, batch_sampler=self.sampler, generator=generator, pin_memory=pin, **workers
-            )
-            self.batch_size = self.sampler.batch_size
-        else:
-            self.sampler = None
-            self.batch_size = min(batch_size, len(data))
-            if self.batch_size < 2:
-                raise ValueError("the labeled training split needs at least two images")
-            self.loader = DataLoader(
-                data,
-                batch_size=self.batch_size,
-                shuffle=True,
-                drop_last=True,  # a batch of one has no other sample to attend to
-                generator=generator,
-                pin_memory=pin,
-                **workers,
-            )
+        if not balanced and min(batch_size, len(data)) < 2:
+            raise ValueError("the labeled training split needs at least two images")
+        self.loader, self.sampler, self.batch_size = labeled_loader(
+            data,
+            data.labels,
+            batch_size,
+            balanced,
+            samples_per_class,
+            seed,
+            torch.Generator().manual_seed(seed),
+            num_workers,
+            pin,
+        )
         self._pass = 0
         self._iterator: Iterator[Any] | None = None
 

@@ -24,7 +24,7 @@ from rmfer.training.losses import IalLoss
 from rmfer.training.optim import build_optimiser, build_scheduler
 from rmfer.training.params import IalParams
 from rmfer.training.runtime import Precision, deterministic, resolve_device, seed_everything
-from rmfer.training.sampler import ClassBalancedBatchSampler
+from rmfer.training.sampler import labeled_loader
 from rmfer.training.splits import training_splits
 
 logger = logging.getLogger(__name__)
@@ -66,28 +66,17 @@ class TrainBatches:
     def __init__(
         self, data: BenchmarkImages, params: IalParams, generator: torch.Generator, pin: bool
     ) -> None:
-        workers = {"num_workers": params.num_workers, "persistent_workers": params.num_workers > 0}
-        if params.balanced_sampler:
-            classes = len(set(data.labels.tolist()))
-            per_class = params.samples_per_class or max(2, params.batch_size // classes)
-            batches = max(1, len(data) // (per_class * classes))
-            self.sampler = ClassBalancedBatchSampler(data.labels, per_class, batches, params.seed)
-            self.loader = DataLoader(
-                data, batch_sampler=self.sampler, generator=generator, pin_memory=pin, **workers
-            )
-            self.batch_size = self.sampler.batch_size
-        else:
-            self.sampler = None
-            self.batch_size = min(params.batch_size, len(data))
-            self.loader = DataLoader(
-                data,
-                batch_size=self.batch_size,
-                shuffle=True,
-                drop_last=True,  # a batch of one has no other sample to attend to
-                generator=generator,
-                pin_memory=pin,
-                **workers,
-            )
+        self.loader, self.sampler, self.batch_size = labeled_loader(
+            data,
+            data.labels,
+            params.batch_size,
+            params.balanced_sampler,
+            params.samples_per_class,
+            params.seed,
+            generator,
+            params.num_workers,
+            pin,
+        )
 
     def __len__(self) -> int:
         return len(self.loader)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from torch.utils.data import Sampler
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class ClassBalancedBatchSampler(Sampler[list[int]]):
@@ -49,3 +50,40 @@ class ClassBalancedBatchSampler(Sampler[list[int]]):
                     batch.append(int(queues[k][cursors[k]]))
                     cursors[k] += 1
             yield [batch[i] for i in rng.permutation(len(batch))]
+
+
+def labeled_loader(
+    data: Dataset,
+    labels: np.ndarray,
+    batch_size: int,
+    balanced: bool,
+    samples_per_class: int | None,
+    seed: int,
+    generator: torch.Generator,
+    num_workers: int = 0,
+    pin: bool = False,
+) -> tuple[DataLoader, ClassBalancedBatchSampler | None, int]:
+    """The labeled batches of IAL and of ACL's L_IAL term: (loader, balanced sampler or None,
+    batch size). Balanced: `samples_per_class` of each class (default batch_size // classes,
+    at least 2) in about one pass over the data; else shuffled, whole batches only."""
+    workers = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
+    if balanced:
+        classes = len(np.unique(labels))
+        per_class = samples_per_class or max(2, batch_size // classes)
+        batches = max(1, len(data) // (per_class * classes))
+        sampler = ClassBalancedBatchSampler(labels, per_class, batches, seed)
+        loader = DataLoader(
+            data, batch_sampler=sampler, generator=generator, pin_memory=pin, **workers
+        )
+        return loader, sampler, sampler.batch_size
+    size = min(batch_size, len(data))
+    loader = DataLoader(
+        data,
+        batch_size=size,
+        shuffle=True,
+        drop_last=True,  # a batch of one has no other sample to attend to
+        generator=generator,
+        pin_memory=pin,
+        **workers,
+    )
+    return loader, None, size
