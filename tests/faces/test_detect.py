@@ -55,6 +55,30 @@ def test_a_batch_gives_what_each_frame_gives_alone(frames, detector):
         np.testing.assert_allclose(together.landmarks, alone.landmarks, atol=0.05)
 
 
+@pytest.mark.parametrize("size", [(360, 640), (350, 630), (720, 1280), (481, 853)])
+@pytest.mark.parametrize("pad", [1, 32])
+def test_the_network_input_is_opencvs_blob_of_the_scaled_frame(detector, size, pad):
+    """The reused input buffer holds what cv2.dnn.blobFromImages makes, padding zeroed again."""
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(2)]
+    detector._pad = pad
+    try:
+        for count in (2, 1, 2):  # a smaller batch and back: the buffer follows the shape
+            scale, net_h, net_w = detector._geometry(*size)
+            h, w = min(round(size[0] * scale), net_h), min(round(size[1] * scale), net_w)
+            scaled = [cv2.resize(im, (w, h), interpolation=cv2.INTER_AREA) for im in images]
+            scaled = scaled if (h, w) != size else images
+            expected = cv2.dnn.blobFromImages(
+                scaled[:count], 1.0, (w, h), mean=(104.0, 117.0, 123.0), swapRB=True
+            )
+            expected = np.pad(expected, ((0, 0), (0, 0), (0, net_h - h), (0, net_w - w)))
+            np.testing.assert_array_equal(
+                detector._preprocess(images[:count], scale, net_h, net_w), expected
+            )
+    finally:
+        detector._pad = 1
+
+
 def test_boxes_are_in_the_videos_pixels_whatever_the_detector_saw(frames):
     image, _ = frames[0]
     big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)  # 1280x720

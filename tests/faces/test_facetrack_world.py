@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rmfer.faces.align import align_face
 from rmfer.faces.evaluate import quality_report
@@ -82,3 +83,15 @@ def test_a_second_run_skips_and_a_changed_parameter_redoes(small_world, small_wo
     assert video["faces"] == len(redone.tracks) < (result.tracks["video_id"] == "grid_3x3").sum()
     assert FaceShards(faces_dir).shard("grid_3x3.npy").shape[0] == video["faces"]
     assert not list(faces_dir.glob(".*partial"))
+
+
+@pytest.mark.parametrize("in_flight", [1, 3])
+def test_the_calls_in_flight_change_nothing_but_speed(
+    small_world, small_world_run, tmp_path, in_flight
+):
+    """Batches come back in order however many the detector works on at once."""
+    result, _ = small_world_run
+    params = facetrack_params(tmp_path, detector={"in_flight": in_flight, "batch_size": 2})
+    again = run_facetrack(small_world.index(), params)
+    pd.testing.assert_frame_equal(again.tracks, result.tracks)
+    pd.testing.assert_frame_equal(again.frames, result.frames)

@@ -23,12 +23,20 @@ def test_unknown_and_bad_keys_name_the_parameter():
         FacetrackParams.from_dict({"faces_dir": "x", "detector": {"scor": 0.5}})
     with pytest.raises(ValueError, match="sample_rate_hz"):
         FacetrackParams.from_dict({"faces_dir": "x", "sample_rate_hz": 0})
+    with pytest.raises(ValueError, match=r"`detector\.in_flight` must be >= 1"):
+        FacetrackParams.from_dict({"faces_dir": "x", "detector": {"in_flight": 0}})
+    with pytest.raises(ValueError, match=r"`detector\.threads` must be >= 1, or null"):
+        FacetrackParams.from_dict({"faces_dir": "x", "detector": {"threads": 0}})
 
 
 def test_hash_ignores_speed_and_display_but_not_results():
     base = FacetrackParams.from_dict({"faces_dir": "a"})
     same = FacetrackParams.from_dict(
-        {"faces_dir": "b", "progress": False, "detector": {"batch_size": 16, "threads": 1}}
+        {
+            "faces_dir": "b",
+            "progress": False,
+            "detector": {"batch_size": 16, "threads": 1, "in_flight": 4},
+        }
     )
     other = FacetrackParams.from_dict({"faces_dir": "a", "quality": {"min_sharpness": 5}})
     assert base.fingerprint("m") == same.fingerprint("m")

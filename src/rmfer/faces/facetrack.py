@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -145,9 +145,16 @@ def make_detector(params: FacetrackParams) -> RetinaFaceDetector:
         nms_threshold=d.nms_threshold,
         min_face_px=d.min_face_px,
         max_side=d.max_side,
-        threads=d.threads,
+        threads=d.threads or max(1, available_cores() // d.in_flight),
         providers=d.providers,
     )
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than exist)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def process_video(
@@ -224,8 +231,22 @@ def track_frames(
     face rows (TRACK_COLUMNS; `offset` is the row's index among the kept crops), the sampled
     frames (FRAME_COLUMNS) and the statistics. A DecodeError from `frames` propagates.
     """
+    detected = _detect_ahead(
+        iter(frames), detector, params.detector.batch_size, params.detector.in_flight
+    )
+    return track_detected(detected, video_id, params, sink, progress)
+
+
+def track_detected(
+    detected: Iterable[tuple[list[SampledFrame], list[Faces]]],
+    video_id: str,
+    params: FacetrackParams,
+    sink: CropSink,
+    progress: Callable[[int], Any] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """`track_frames` for frames whose faces are found already: batches with their faces."""
     state = _VideoState(video_id, params, sink)
-    for batch, found in _detect_ahead(iter(frames), detector, params.detector.batch_size):
+    for batch, found in detected:
         state.add(batch, found)
         if progress is not None:
             progress(len(batch))
@@ -233,22 +254,25 @@ def track_frames(
 
 
 def _detect_ahead(
-    frames: Iterator[SampledFrame], detector: RetinaFaceDetector, batch_size: int
+    frames: Iterator[SampledFrame], detector: RetinaFaceDetector, batch_size: int, in_flight: int
 ) -> Iterator[tuple[list[SampledFrame], list[Faces]]]:
-    """Batches with their faces, the detector one batch ahead in a worker thread.
+    """Batches with their faces, in order, the detector working on the next `in_flight` batches.
 
-    onnxruntime releases the GIL, so decoding the next batch and tracking and aligning the last
-    one run while the network works; three batches of frames at most are held.
+    onnxruntime releases the GIL, so decoding and tracking and aligning run while the network
+    works. Several single-threaded calls at once keep the cores busier than one call spread
+    over them, which waits at every layer for its slowest thread. At most in_flight + 1 batches
+    of frames are held.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect") as pool:
-        pending: tuple[list[SampledFrame], Future[list[Faces]]] | None = None
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="detect") as pool:
+        pending: deque[tuple[list[SampledFrame], Future[list[Faces]]]] = deque()
         for batch in _batches(frames, batch_size):
-            submitted = pool.submit(detector.detect, [f.image for f in batch])
-            if pending is not None:
-                yield pending[0], pending[1].result()
-            pending = (batch, submitted)
-        if pending is not None:
-            yield pending[0], pending[1].result()
+            pending.append((batch, pool.submit(detector.detect, [f.image for f in batch])))
+            if len(pending) > in_flight:
+                done, found = pending.popleft()
+                yield done, found.result()
+        while pending:
+            done, found = pending.popleft()
+            yield done, found.result()
 
 
 def _batches(frames: Iterator[SampledFrame], size: int) -> Iterator[list[SampledFrame]]:

@@ -20,7 +20,8 @@ class DetectorParams:
     min_face_px: float = 16.0  # smaller detections are ignored (not tracked, not counted)
     max_side: int | None = 640  # the longest image side the detector sees; null = full size
     batch_size: int = 1  # frames per detector call; larger pays on a GPU
-    threads: int | None = None  # onnxruntime threads; null = its default (every core)
+    in_flight: int = 2  # detector calls running at once, on the frames ahead of tracking
+    threads: int | None = None  # onnxruntime threads per call; null = the cores / in_flight
     providers: list[str] | None = None  # onnxruntime providers; null = every available one
 
 
@@ -53,7 +54,7 @@ class FacetrackParams:
 
     # Keys that change speed or display but not one output byte: left out of the hash.
     NO_EFFECT = ("faces_dir", "progress", "decode_threads", "evaluation")
-    NO_EFFECT_DETECTOR = ("batch_size", "threads", "providers")
+    NO_EFFECT_DETECTOR = ("batch_size", "in_flight", "threads", "providers")
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> FacetrackParams:
@@ -87,6 +88,12 @@ class FacetrackParams:
             ),
             ("detector.nms_threshold", 0 < self.detector.nms_threshold <= 1, "must be in (0, 1]"),
             ("detector.batch_size", self.detector.batch_size >= 1, "must be >= 1"),
+            ("detector.in_flight", self.detector.in_flight >= 1, "must be >= 1"),
+            (
+                "detector.threads",
+                self.detector.threads is None or self.detector.threads >= 1,
+                "must be >= 1, or null for the cores shared among the calls in flight",
+            ),
             (
                 "detector.max_side",
                 self.detector.max_side is None or self.detector.max_side >= 64,

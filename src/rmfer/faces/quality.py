@@ -23,9 +23,12 @@ class QualityParams:
 
 
 def sharpness(crop: np.ndarray) -> float:
-    """Variance of the Laplacian of the aligned crop: measured at one size, so comparable."""
+    """Variance of the Laplacian of the aligned crop: measured at one size, so comparable.
+
+    In int16, which holds the 3x3 Laplacian of uint8 exactly and is faster than float.
+    """
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_32F))
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))
     return float(std[0, 0]) ** 2
 
 

@@ -2,9 +2,11 @@
 
 `face_tracks` rows point into the shards with `shard` (the file name, relative to the rm_faces
 folder) and `offset` (the row in it): `FaceShards(folder).crop(shard, offset)` is one page read,
-so ACL can draw random faces without loading a video's crops. Crops stream to a temporary file
-while the video is decoded; `finish` copies the kept ones, in order, behind an .npy header and
-renames the result into place, so a shard is complete or absent.
+so ACL can draw random faces without loading a video's crops. Crops stream into a temporary
+file while the video is decoded; `finish` moves the kept ones together, writes the .npy header
+and renames the file into place, so a shard is complete or absent. There is no fsync: the rename
+makes an interrupted run leave no shard, and a shard lost with the machine fails the resume
+check (its length against the video's record) and is made again.
 """
 
 from __future__ import annotations
@@ -31,53 +33,59 @@ def npy_header(shape: tuple[int, ...], dtype: str = "|u1") -> bytes:
 
 
 class ShardWriter:
-    """Appends crops of one shape to a temporary file; `finish` writes the shard atomically."""
+    """Appends crops of one shape behind a placeholder header; `finish` completes the shard.
+
+    The crops go straight to their place in the final file (`.<name>.partial`), so finishing a
+    video whose crops are all kept costs a header write and a rename, not a copy of the shard.
+    """
 
     def __init__(self, path: str | Path, crop_shape: tuple[int, ...]) -> None:
         self.path = Path(path)
         self.crop_shape = tuple(crop_shape)
         self.crop_bytes = int(np.prod(self.crop_shape))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._raw_path = self.path.with_name(f".{self.path.name}.crops.partial")
+        self._partial = self.path.with_name(f".{self.path.name}.partial")
         # Buffered: one face is 37 KB, and a write call per face costs more than the copy.
-        self._raw = open(self._raw_path, "wb", buffering=1 << 22)  # noqa: SIM115 - closed by finish or abort
+        self._file = open(self._partial, "w+b", buffering=1 << 22)  # noqa: SIM115 - closed by finish or abort
+        self._file.write(bytes(HEADER_BYTES))
         self.count = 0
 
     def append(self, crop: np.ndarray) -> int:
         """Write one crop; its provisional index."""
         if crop.shape != self.crop_shape or crop.dtype != np.uint8:
             raise ValueError(f"crop of {crop.shape} {crop.dtype}, expected {self.crop_shape} uint8")
-        self._raw.write(np.ascontiguousarray(crop).data)
+        self._file.write(np.ascontiguousarray(crop).data)
         self.count += 1
         return self.count - 1
 
-    def finish(self, keep: Sequence[int] | np.ndarray, chunk: int = 256) -> int:
-        """Write the shard holding the crops `keep` (provisional indices), in that order."""
+    def finish(self, keep: Sequence[int] | np.ndarray) -> int:
+        """Make the shard hold the crops `keep` (increasing provisional indices), in that order.
+
+        Each kept crop moves down over dropped ones, in place: with increasing indices no crop
+        is overwritten before it has moved. The file is renamed into place only when complete.
+        """
         keep = np.asarray(keep, dtype=np.int64)
-        self._raw.close()
-        partial = self.path.with_name(f".{self.path.name}.partial")
+        if len(keep) and (keep[0] < 0 or keep[-1] >= self.count or np.any(np.diff(keep) <= 0)):
+            self.abort()
+            raise ValueError(f"keep must be increasing crop indices below {self.count}")
         try:
-            # Plain reads, not a memory map: mapped pages would count as this process's memory.
-            with open(self._raw_path, "rb") as source, open(partial, "wb") as out:
-                out.write(npy_header((len(keep), *self.crop_shape)))
-                for start in range(0, len(keep), chunk):
-                    block = bytearray()
-                    for index in keep[start : start + chunk].tolist():
-                        if not 0 <= index < self.count:
-                            raise IndexError(f"crop {index} of {self.count}")
-                        block += os.pread(source.fileno(), self.crop_bytes, index * self.crop_bytes)
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(partial, self.path)
+            self._file.flush()
+            handle, size = self._file.fileno(), self.crop_bytes
+            for row, index in enumerate(keep.tolist()):
+                if index != row:
+                    crop = os.pread(handle, size, HEADER_BYTES + index * size)
+                    os.pwrite(handle, crop, HEADER_BYTES + row * size)
+            os.ftruncate(handle, HEADER_BYTES + len(keep) * size)
+            os.pwrite(handle, npy_header((len(keep), *self.crop_shape)), 0)
+            self._file.close()
+            os.replace(self._partial, self.path)
         finally:
-            partial.unlink(missing_ok=True)
-            self._raw_path.unlink(missing_ok=True)
+            self.abort()
         return len(keep)
 
     def abort(self) -> None:
-        self._raw.close()
-        self._raw_path.unlink(missing_ok=True)
+        self._file.close()
+        self._partial.unlink(missing_ok=True)
 
 
 def read_header(path: str | Path) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from rmfer.faces.detect import RetinaFaceDetector
-from rmfer.faces.facetrack import make_detector, track_frames
+from rmfer.faces.facetrack import make_detector, track_detected, track_frames
 from rmfer.faces.params import FacetrackParams
 from rmfer.predict.draw import draw_faces
 from rmfer.predict.inputs import IMAGE, IMAGE_SUFFIXES, VIDEO, VIDEO_SUFFIXES, Input, find_inputs
@@ -212,11 +213,14 @@ def _predict_images(
 ) -> list[InputResult]:
     """Detect and align a group of images, classify their crops together, then write each."""
     one_frame = image_params(params)
+    # Images of different sizes go one per call; the calls overlap as facetrack's batches do.
+    with ThreadPoolExecutor(max_workers=params.detector.in_flight) as pool:
+        faces = list(pool.map(lambda entry: detector.detect([entry[2]])[0], group))
     found = []
-    for item, stem, image in group:
+    for (item, stem, image), image_faces in zip(group, faces, strict=True):
         sink = ProbabilitySink(classifier)
-        frame = SampledFrame(0, 0.0, image)
-        tracks, _, _ = track_frames([frame], item.path.name, detector, one_frame, sink)
+        detected = [([SampledFrame(0, 0.0, image)], [image_faces])]
+        tracks, _, _ = track_detected(detected, item.path.name, one_frame, sink)
         found.append((item, stem, image, tracks, sink))
     labels = classifier.model.labels
     results = []
