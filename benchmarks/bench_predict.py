@@ -3,9 +3,10 @@
 One end-to-end run of `predict` (probe, decode, detect, track, align, check, link identities,
 classify, write the table and the timeline), timed from inside: the detector's calls, the
 alignment (the similarity transforms and the warps facetrack makes), the network's batches and
-the decoding of the sampled frames are each summed. Detection runs in a worker thread beside
-the rest (as in facetrack), so the stage times may overlap: the shares are of the wall time,
-and "rest" (tracking, quality checks, identities, files) is what the timed stages leave of it.
+the decoding of the sampled frames are each timed (the detector as the time any of its calls
+in flight runs). Detection runs in worker threads beside the rest (as in facetrack), so the
+stage times may overlap: the shares are of the wall time, and "rest" (tracking, quality
+checks, identities, files) is what the timed stages leave of it.
 The network is the demo's (data/06_models/acl.pt when present, else the same architecture
 untrained: speed does not depend on the weights). The fastest of `--repeats` runs counts.
 
@@ -18,6 +19,7 @@ import argparse
 import logging
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,20 +54,30 @@ def demo_architecture(folder: Path) -> Path:
 
 
 class Timer:
-    """Sums the wall time of calls to the functions it wraps, from any thread."""
+    """The wall time during which at least one call to the wrapped function runs, from any
+    thread: the detector has calls in flight at once, and their sum would count time twice."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self.calls = 0
+        self._running = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
 
     def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            with self._lock:
+                if self._running == 0:
+                    self._since = time.perf_counter()
+                self._running += 1
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - started
-                self.calls += 1
+                with self._lock:
+                    self._running -= 1
+                    self.calls += 1
+                    if self._running == 0:
+                        self.seconds += time.perf_counter() - self._since
 
         return timed
 
