@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rmfer.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,7 @@ class Archive:
         """Write to a temporary name and rename, so a crash never leaves half a record."""
         record = {"schema": SCHEMA, **record}
         path = self.folder / f"{record['video_id']}{SUFFIX}"
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(record, indent=1, sort_keys=True, default=str), "utf-8")
-        os.replace(partial, path)
+        write_atomically(path, json.dumps(record, indent=1, sort_keys=True, default=str))
         self.records[record["video_id"]] = record
 
     def forget(self, video_id: str) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 from kedro.io.core import AbstractDataset, DatasetError
 
 from rmfer.data.readers import FORMATS, read_benchmark
+from rmfer.files import write_atomically
 
 
 class BenchmarkDataset(AbstractDataset[dict[str, bytes | str], pd.DataFrame]):
@@ -49,10 +50,7 @@ class BenchmarkDataset(AbstractDataset[dict[str, bytes | str], pd.DataFrame]):
         for relative, content in data.items():
             target = self._path / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.partial")
-            raw = content.encode() if isinstance(content, str) else content
-            partial.write_bytes(raw)
-            partial.replace(target)
+            write_atomically(target, content)
             keep.add(target)
         for stale in [p for p in self._path.rglob("*") if p.is_file() and p not in keep]:
             stale.unlink()

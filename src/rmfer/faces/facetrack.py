@@ -32,6 +32,7 @@ from rmfer.faces.identity import Fragment, descriptor, link_fragments
 from rmfer.faces.params import FacetrackParams
 from rmfer.faces.shards import ShardWriter, read_header
 from rmfer.faces.track import CutDetector, IouTracker
+from rmfer.files import replace_atomically, write_atomically
 from rmfer.video.decode import DecodeError, SampledFrame, sample_frames
 from rmfer.video.probe import ProbeError, probe_video
 
@@ -200,7 +201,7 @@ def process_video(
         "reason": reason,
         "stats": stats,
     }
-    _write_json(record, out_dir / f"{video_id}.json")
+    write_atomically(out_dir / f"{video_id}.json", json.dumps(record, indent=1, sort_keys=True))
     return VideoOutcome(video_id, DONE, reason, stats)
 
 
@@ -572,12 +573,4 @@ def _short(message: str, path: Path) -> str:
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    table.to_parquet(partial, index=False)
-    os.replace(partial, path)
-
-
-def _write_json(data: dict[str, Any], path: Path) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(partial, path)
+    replace_atomically(path, lambda partial: table.to_parquet(partial, index=False))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rmfer.files import partial_path
+
 NPY_MAGIC = b"\x93NUMPY\x01\x00"
 HEADER_BYTES = 128  # magic, length and dict, padded: a multiple of 64 as the format wants
 
@@ -44,7 +46,7 @@ class ShardWriter:
         self.crop_shape = tuple(crop_shape)
         self.crop_bytes = int(np.prod(self.crop_shape))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._partial = self.path.with_name(f".{self.path.name}.partial")
+        self._partial = partial_path(self.path)
         # Buffered: one face is 37 KB, and a write call per face costs more than the copy.
         self._file = open(self._partial, "w+b", buffering=1 << 22)  # noqa: SIM115 - closed by finish or abort
         self._file.write(bytes(HEADER_BYTES))

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from rmfer.faces.detect import RetinaFaceDetector
 from rmfer.faces.facetrack import make_detector, track_detected, track_frames
 from rmfer.faces.params import FacetrackParams
+from rmfer.files import write_atomically
 from rmfer.predict.draw import draw_faces
 from rmfer.predict.inputs import IMAGE, IMAGE_SUFFIXES, VIDEO, VIDEO_SUFFIXES, Input, find_inputs
 from rmfer.predict.model import BatchClassifier, Model, ProbabilitySink
@@ -281,10 +282,7 @@ def annotate_video(
             yield draw_faces(frame.image, rows, labels)
 
     data = encode_mp4(frames(), Fraction(fps).limit_denominator(1001))  # type: ignore[arg-type]
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
+    return write_atomically(target, data)
 
 
 SUMMARY_COLUMNS = ("input", "kind", "status", "reason", "frames", "faces", "persons", "summary")

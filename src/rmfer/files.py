@@ -1,0 +1,35 @@
+"""Files that are complete or absent: written under a temporary name, then renamed into place.
+
+A run killed halfway leaves the previous version (or nothing) at the path, never half a file,
+so a re-run can trust whatever it finds there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def partial_path(path: Path) -> Path:
+    """The hidden temporary beside `path` that a write goes to first."""
+    return path.with_name(f".{path.name}.partial")
+
+
+def replace_atomically(path: str | Path, write: Callable[[Path], Any]) -> Path:
+    """Call `write(temporary)` and rename the result to `path`; on failure nothing is left."""
+    path = Path(path)
+    partial = partial_path(path)
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def write_atomically(path: str | Path, data: bytes | str) -> Path:
+    """`data` (text as UTF-8) at `path`, all of it or none."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return replace_atomically(path, lambda partial: partial.write_bytes(raw))
