@@ -6,6 +6,7 @@ so a re-run can trust whatever it finds there.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -33,3 +34,25 @@ def write_atomically(path: str | Path, data: bytes | str) -> Path:
     """`data` (text as UTF-8) at `path`, all of it or none."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return replace_atomically(path, lambda partial: partial.write_bytes(raw))
+
+
+def warn_orphans(folder: Path, pattern: str, listed: set[str], what: str, consequence: str) -> list[str]:
+    """Log the files in `folder` whose stem `listed` no longer names; they are never deleted.
+
+    A stage that keeps per-item files (collect's videos, facetrack's shards) tells the user about
+    items its input stopped listing, rather than silently deleting work that may be wanted.
+    `what` says what the input is ("rm_sources"), `consequence` what happens to the files.
+    """
+    orphans = sorted(p.name for p in Path(folder).glob(pattern) if p.stem not in listed)
+    if orphans:
+        logging.getLogger(__name__).warning(
+            "%s holds %d file(s) that %s no longer lists (%s%s); they are left in place, %s: "
+            "delete them if unwanted",
+            folder,
+            len(orphans),
+            what,
+            ", ".join(orphans[:5]),
+            " ..." if len(orphans) > 5 else "",
+            consequence,
+        )
+    return orphans
