@@ -8,9 +8,9 @@ export KEDRO_DISABLE_TELEMETRY := true
 .PHONY: setup run test bench lint viz clean-demo
 
 # Reinstall only when the project's dependencies change.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -43,7 +43,7 @@ def test_checker_names_key_and_range() -> None:
     check.number("rate", 0.0, 5.0)
     with pytest.raises(ParameterError, match=r"demo\.inner\.size = 0 .*>= 1"):
         check.integer("inner.size", 1)
-    with pytest.raises(ParameterError, match=r"demo\.rate = 2\.0 .*\(0, 1\]"):
+    with pytest.raises(ParameterError, match=r"demo\.rate = 2\.0 .*\(0, 1\.0\]"):
         check.positive("rate", 1.0)
 
 

@@ -36,7 +36,9 @@ def write_atomically(path: str | Path, data: bytes | str) -> Path:
     return replace_atomically(path, lambda partial: partial.write_bytes(raw))
 
 
-def warn_orphans(folder: Path, pattern: str, listed: set[str], what: str, consequence: str) -> list[str]:
+def warn_orphans(
+    folder: Path, pattern: str, listed: set[str], what: str, consequence: str
+) -> list[str]:
     """Log the files in `folder` whose stem `listed` no longer names; they are never deleted.
 
     A stage that keeps per-item files (collect's videos, facetrack's shards) tells the user about
