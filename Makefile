@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: setup run test bench lint viz clean-demo
+.PHONY: setup run test bench lint viz clean-demo study faults
 
 # Reinstall only when the project's dependencies change.
 $(STAMP): pyproject.toml constraints.txt
@@ -15,11 +15,21 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# The demo is every stage of dvc.yaml; `dvc repro` records them in dvc.lock, so a second
+# `make run` (or `dvc repro`) has nothing to do. The venv on PATH: DVC's stage commands find it.
 run: setup
-	$(BIN)/kedro run --pipeline=demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
+
+# The method's effect against its controls (conf/base/parameters_study.yml); resumable.
+study: setup
+	$(BIN)/kedro run --pipeline=study
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Every stage killed with SIGKILL at named points, then run again (tests/faults/); minutes.
+faults: setup
+	$(BIN)/python -m pytest -m faults tests/faults
 
 bench: setup
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

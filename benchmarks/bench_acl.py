@@ -3,7 +3,7 @@
 (a) The RM sampler draws `--anchors` anchors with their candidates and reads every distinct
     crop from the shards (what each training step needs); target: at least 20x faster than a
     training step consumes them.
-(b) An ACL step (train_step with AclLoss: labeled batch + anchors, the prior's eval-mode
+(b) An ACL step (train_step with AclObjective: labeled batch + anchors, the prior's eval-mode
     scoring pass, the gradient pass over the labeled images, the anchors and the kept
     candidates) vs a plain NT-Xent step over the same images: the labeled images and every RM
     face of the step, through the same net in one batch, paired as two views. Target <= 1.2x.
@@ -33,9 +33,8 @@ from rmfer.data.rm_sampler import RMSampler
 from rmfer.faces.shards import ShardWriter
 from rmfer.labels import label_names
 from rmfer.models import NetworkConfig, build_network
-from rmfer.training.acl import crop_transform
-from rmfer.training.acl_batches import rm_batch
-from rmfer.training.acl_objective import AclLoss
+from rmfer.training.acl.batches import crop_transform, rm_batch
+from rmfer.training.acl.objective import AclObjective
 from rmfer.training.loop import train_step
 from rmfer.training.runtime import Precision
 
@@ -109,9 +108,9 @@ def main() -> None:
         optimiser = torch.optim.Adam(net.parameters(), lr=1e-5)
         precision = Precision(torch.device("cpu"), None)
         prepare = crop_transform(net.config)
-        acl = AclLoss(
-            prepare, lambda_att=1.0, tau=0.1, mu=1.0, rho=args.rho, prior=True, flip=0.5,
-            chunk=256, seed=0,
+        acl = AclObjective(
+            prepare, lambda_att=1.0, tau=0.1, mu=1.0, rho=args.rho, pairing="prior",
+            bn_mode="joint", flip=0.5, chunk=256, seed=0,
         )  # fmt: skip
         labeled = {
             "image": torch.randn(args.labeled, 3, args.size, args.size),
@@ -140,12 +139,28 @@ def main() -> None:
                 if repeat >= 1:  # warm-up
                     times[name].append(time.perf_counter() - started)
 
+    print_results(
+        args, source, len(batches[0]["rm_crops"]), trained, draw_times, times,
+        len(everything), len(subset),
+    )  # fmt: skip
+
+
+def print_results(
+    args: argparse.Namespace,
+    source: str,
+    scored: int,
+    trained: int,
+    draw_times: list[float],
+    times: dict[str, list[float]],
+    everything: int,
+    subset: int,
+) -> None:
+    """The medians, and the two ratios against their targets."""
     draw, step_acl = median_ms(draw_times), median_ms(times["acl"])
     same, grad = (
         median_ms(times["nt_xent_same_images"]),
         median_ms(times["nt_xent_gradient_images"]),
     )
-    scored = len(batches[0]["rm_crops"])
     print(
         f"{args.backbone} at {args.size} px, {args.threads} threads, CPU; {source}; "
         f"{args.labeled} labeled + {args.anchors} anchors x ({args.candidates} + "
@@ -155,9 +170,9 @@ def main() -> None:
     print(f"(a) draw + read crops: {draw:.1f} ms (median of {args.draws})")
     print(f"    ACL training step:  {step_acl:.1f} ms (median of {args.repeats})")
     print(f"    ratio step / draw:  {step_acl / draw:.1f}x (target >= 20x)")
-    print(f"(b) NT-Xent, same {len(everything)} images: {same:.1f} ms")
+    print(f"(b) NT-Xent, same {everything} images: {same:.1f} ms")
     print(f"    ratio ACL / NT-Xent: {step_acl / same:.3f}x (target <= 1.2x)")
-    print(f"    for reference, NT-Xent over the {len(subset)} gradient images only: {grad:.1f} ms")
+    print(f"    for reference, NT-Xent over the {subset} gradient images only: {grad:.1f} ms")
     print(f"    ratio ACL / that:    {step_acl / grad:.3f}x (the prior's extra scoring pass)")
 
 

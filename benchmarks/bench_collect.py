@@ -20,11 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from rmfer.collect import CollectParams, collect_videos, summary_line
 from rmfer.video.encode import encode_mp4
 
 TARGET = 0.10
+BASE_PARAMETERS = Path(__file__).resolve().parents[1] / "conf/base/parameters_collect.yml"
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -62,9 +64,9 @@ def main() -> int:
             base = f"http://127.0.0.1:{server.server_port}"
             urls = [f"{base}/{p.name}" for p in sorted(served.glob("*.mp4"))]
             sources = pd.DataFrame({"url": urls})
-            params = CollectParams.from_dict(
-                {"videos_dir": str(Path(tmp, "rm_videos")), "progress": False, "min_height": 0}
-            )
+            values = yaml.safe_load(BASE_PARAMETERS.read_text())["collect"]
+            values.update(videos_dir=str(Path(tmp, "rm_videos")), progress=False, min_height=0)
+            params = CollectParams.from_dict(values)
             times = []
             for _ in range(2):
                 start = time.perf_counter()

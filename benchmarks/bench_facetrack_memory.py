@@ -54,11 +54,12 @@ def repeat(source: Path, target: Path, times: int) -> None:
 
 def child(video: str, faces_dir: str) -> None:
     """Runs in the subprocess: facetrack on one video, then the peak RSS as JSON."""
-    from rmfer.faces.facetrack import run_facetrack
     from rmfer.faces.params import FacetrackParams
+    from rmfer.faces.stage import run_facetrack
 
     index = pd.DataFrame({"video_id": ["v"], "path": [video], "status": "downloaded"})
-    params = FacetrackParams.from_dict({"faces_dir": faces_dir, "progress": False})
+    base = yaml.safe_load(Path("conf/base/parameters_facetrack.yml").read_text())["facetrack"]
+    params = FacetrackParams.from_dict(base | {"faces_dir": faces_dir, "progress": False})
     report = run_facetrack(index, params).report
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(

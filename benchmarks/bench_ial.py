@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from rmfer.labels import label_names
 from rmfer.models import NetworkConfig, build_network
+from rmfer.training.ial.loss import IalLoss
 from rmfer.training.loop import train_step
-from rmfer.training.losses import IalLoss
 from rmfer.training.runtime import Precision
 
 

@@ -29,10 +29,10 @@ import numpy as np
 import torch
 import yaml
 
-import rmfer.faces.facetrack as facetrack
+import rmfer.faces.stream as stream
 import rmfer.predict.run as run
 from demo_video import DEMO, synthetic_video
-from rmfer.faces.facetrack import make_detector
+from rmfer.faces.stream import make_detector
 from rmfer.labels import label_names
 from rmfer.models import build_network, make_checkpoint
 from rmfer.models.network import NetworkConfig
@@ -106,8 +106,8 @@ def run_once(video: Path, model_path: Path, out: Path) -> dict[str, float]:
     detector.detect = timers["detect"].wrap(detector.detect)  # type: ignore[method-assign]
     model.probabilities = timers["network"].wrap(model.probabilities)  # type: ignore[method-assign]
     patched = {
-        (facetrack, "similarity_transforms"): timers["align"].wrap(facetrack.similarity_transforms),
-        (facetrack, "warp_aligned"): timers["align"].wrap(facetrack.warp_aligned),
+        (stream, "similarity_transforms"): timers["align"].wrap(stream.similarity_transforms),
+        (stream, "warp_aligned"): timers["align"].wrap(stream.warp_aligned),
         (run, "sample_frames"): lambda *a, **k: timed_frames(
             timers["decode"], iter(decode(*a, **k))
         ),

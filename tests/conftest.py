@@ -1,11 +1,9 @@
-"""Shared fixtures: a tiny demo world, and a throw-away copy of the project to run tools in."""
+"""Shared fixtures: a tiny demo world, and a small IAL net trained on an easy benchmark.
+
+The copy of the project that Kedro and DVC run in is tests/pipelines/conftest.py's."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +11,6 @@ import pytest
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-_COPIED = ("pyproject.toml", "dvc.yaml", ".telemetry", ".dvcignore", ".dvc", "conf", "src")
 
 
 def tiny_synth_params(**videos: Any) -> dict[str, Any]:
@@ -26,63 +22,6 @@ def tiny_synth_params(**videos: Any) -> dict[str, Any]:
     )
     params["videos"].update({"count": 2, "duration_s": 2.0, "fps": 5, **videos})
     return params
-
-
-def tool_env() -> dict[str, str]:
-    """The environment for kedro and dvc subprocesses: this venv first, no telemetry."""
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["KEDRO_DISABLE_TELEMETRY"] = "true"
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-def run_tool(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run a real command-line tool; fail the test with its output when it fails."""
-    result = subprocess.run(
-        args, cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result
-
-
-def make_project_copy(parent: Path) -> Path:
-    """A copy of the project (code, conf, DVC) in its own git repo, with a tiny demo world."""
-    root = parent / "project"
-    root.mkdir()
-    for name in _COPIED:
-        source = PROJECT_ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, root / name, ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache")
-            )
-        elif source.exists():
-            shutil.copy2(source, root / name)
-    for folder in ("data/01_raw", "conf/local"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    params_file = root / "conf/base/parameters_synth.yml"
-    text = params_file.read_text()
-    params = tiny_synth_params()
-    params["videos_dir"] = "${globals:demo_dir}/videos"
-    params_file.write_text(yaml.safe_dump({"synth": params}, sort_keys=False))
-    assert "${globals:demo_dir}" in text  # the copy keeps the project's single source of paths
-    run_tool(["git", "init", "-q"], root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def project_copy_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`project_copy`, shared by the tests of one module."""
-    return make_project_copy(tmp_path_factory.mktemp("copy"))
-
-
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A fresh copy of the project for one test."""
-    return make_project_copy(tmp_path)
 
 
 # One small, easy demo benchmark and the IAL net trained on it (session-scoped: training it
@@ -110,7 +49,9 @@ def small_ial_params(**overrides: Any) -> Any:
             "brightness": 0,
             "contrast": 0,
             "saturation": 0,
+            "hue": 0,
         },  # colour jitter off: it is slow and not needed here
+        live_dir=None,  # no dvclive curves in the repository's data/ from tests
     )
     params.update(overrides)
     return IalParams.from_dict(params)
@@ -132,7 +73,7 @@ def easy_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="session")
 def easy_ial(easy_world: Any) -> Any:
     """An IalResult: ~0.5 test accuracy (chance 0.14), same-label similarity well above
-    different-label similarity (tests/training/test_ial_demo.py)."""
+    different-label similarity (tests/training/ial/test_demo.py)."""
     from rmfer.training import train_ial
 
     return train_ial(easy_world, small_ial_params(), progress=False)

@@ -33,12 +33,20 @@ def test_torch_is_a_range_not_a_pin() -> None:
 
 def test_constraints_pin_what_pyproject_admits_and_what_is_installed() -> None:
     pins, requirements = _constraints(), _requirements()
-    for name in ("torch", "torchvision", "timm", "kedro", "dvc"):
+    for name in (
+        "torch",
+        "torchvision",
+        "timm",
+        "kedro",
+        "dvc",
+        "dask",
+        "dvclive",
+        "lightly",
+        "onnx",
+    ):
         assert name in pins, f"constraints.txt does not pin {name}"
         assert requirements[name].specifier.contains(pins[name]), (name, pins[name])
-        assert version(name) == pins[name], (
-            f"{name}: installed {version(name)}"
-        )
+        assert version(name) == pins[name], f"{name}: installed {version(name)}"
 
 
 def test_no_machine_specific_mirror_is_named() -> None:

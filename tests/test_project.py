@@ -1,15 +1,13 @@
-"""The project as a user meets it: registered pipelines, telemetry off, kedro viz."""
+"""The project as a user meets it: registered pipelines, telemetry off (kedro viz itself runs in
+tests/pipelines/test_kedro_viz.py)."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 
 from rmfer.pipeline_registry import STAGES
-from tests.conftest import PROJECT_ROOT, run_tool
+from tests.conftest import PROJECT_ROOT
 
 
 def test_all_six_pipelines_are_registered_and_demo_starts_with_synth():
@@ -20,23 +18,18 @@ def test_all_six_pipelines_are_registered_and_demo_starts_with_synth():
     assert not synth_nodes & {n.name for n in pipelines["__default__"].nodes}
 
 
+def test_the_baseline_is_the_ial_training_under_its_namespace():
+    bootstrap_project(PROJECT_ROOT)
+    nodes = {n.name: n for n in pipelines["ial"].nodes}
+    ial, baseline = nodes["train_ial"], nodes["baseline.train_ial"]
+    assert baseline.namespace == "baseline" and baseline.func is ial.func
+    assert ial.inputs == ["benchmark_index", "params:ial", "params:ial_run"]
+    assert baseline.inputs == ["benchmark_index", "params:ial", "params:baseline_run"]
+    assert (ial.outputs, baseline.outputs) == (
+        ["ial_model", "ial_metrics"],
+        ["baseline_model", "baseline_metrics"],
+    )
+
+
 def test_telemetry_is_refused_in_the_project():
     assert (PROJECT_ROOT / ".telemetry").read_text().strip() == "consent: false"
-
-
-@pytest.mark.slow
-def test_kedro_viz_build_shows_the_pipelines(project_copy):
-    run_tool(["kedro", "viz", "build"], project_copy)
-    build = project_copy / "build"
-    assert (build / "index.html").exists()
-    main = json.loads((build / "api/main").read_text())
-    assert {p["id"] for p in main["pipelines"]} >= {"synth", "demo", *STAGES}
-    synth = json.loads((build / "api/pipelines/synth").read_text())
-    names = {node["name"] for node in synth["nodes"]}
-    assert {"plan_demo_world", "render_demo_videos", "rm_sources", "demo_videos"} <= names
-    for name in ("synth", *STAGES):  # all six pipelines, each with its nodes and datasets
-        built = json.loads((build / f"api/pipelines/{name}").read_text())
-        assert {"task", "data"} <= {node["type"] for node in built["nodes"]}, name
-    evaluate = json.loads((build / "api/pipelines/evaluate").read_text())
-    names = {node["name"] for node in evaluate["nodes"]}
-    assert {"compare_models", "write_report", "acl_model", "report", "evaluate_metrics"} <= names

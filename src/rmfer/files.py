@@ -6,11 +6,16 @@ so a re-run can trust whatever it finds there.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from rmfer.errors import StageError
+from rmfer.faults import checkpoint
 
 
 def partial_path(path: Path) -> Path:
@@ -23,11 +28,44 @@ def replace_atomically(path: str | Path, write: Callable[[Path], Any]) -> Path:
     path = Path(path)
     partial = partial_path(path)
     try:
-        write(partial)
+        with disk_space_for(path):
+            write(partial)
+        checkpoint("replace_atomically")  # tests/faults/: killed between write and rename
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path
+
+
+class DiskFullError(StageError):
+    """The disk filled up under a stage: nothing to retry until space is freed."""
+
+
+def raise_if_disk_full(error: BaseException, path: str | Path) -> None:
+    """Raise DiskFullError if `error` (or any error under it) is ENOSPC met writing `path`."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            raise DiskFullError(
+                f"no space left on the device while writing {path}: free space there (or point "
+                "the output elsewhere) and run the stage again; finished work is kept and "
+                "picked up where it stopped"
+            ) from error
+        exc_info = getattr(current, "exc_info", None)  # yt-dlp's DownloadError keeps its cause here
+        below = exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) > 1 else None
+        current = below or current.__cause__ or current.__context__
+
+
+@contextmanager
+def disk_space_for(path: str | Path) -> Iterator[None]:
+    """A full disk met inside the block stops the stage with what to do (DiskFullError)."""
+    try:
+        yield
+    except OSError as error:
+        raise_if_disk_full(error, path)
+        raise
 
 
 def write_atomically(path: str | Path, data: bytes | str) -> Path:

@@ -26,4 +26,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     stages = sum((pipelines[name] for name in STAGES), Pipeline([]))
     pipelines["__default__"] = stages
     pipelines["demo"] = pipelines["synth"] + stages + quality
+    # The method's effect, measured in a world of its own (`make study`); in neither of the above.
+    pipelines["study"] = importlib.import_module("rmfer.pipelines.study").create_pipeline()
     return pipelines

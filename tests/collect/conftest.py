@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import numpy as np
 import pytest
+from tests.conf import base_parameters
 
 from rmfer.collect import CollectParams
 from rmfer.video.encode import encode_mp4
@@ -25,14 +28,21 @@ class Route:
     cut_at: int | None = None  # send only this many bytes, then drop the connection
     declare_length: bool = True  # False: no Content-Length, so the client cannot tell
     fail_first: int = 0  # answer 503 to this many GETs first
+    delay_s: float = 0.0  # wait this long before answering a GET, counted as one at once
     gets: int = 0
 
 
 class Loopback:
-    """Routes by unquoted path; anything else is a 404."""
+    """Routes by unquoted path; anything else is a 404.
+
+    `most_at_once` is the most GETs of delayed routes the server was answering at the same time.
+    """
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
+        self.at_once = 0
+        self.most_at_once = 0
+        self._count_lock = threading.Lock()
         loopback = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,7 +55,13 @@ class Loopback:
                 self._answer(head=True)
 
             def do_GET(self) -> None:
-                self._answer(head=False)
+                route = loopback.routes.get(unquote(urlsplit(self.path).path))
+                if route is None or not route.delay_s:
+                    self._answer(head=False)
+                    return
+                with loopback.answering():
+                    time.sleep(route.delay_s)
+                    self._answer(head=False)
 
             def _answer(self, head: bool) -> None:
                 route = loopback.routes.get(unquote(urlsplit(self.path).path))
@@ -96,6 +112,17 @@ class Loopback:
         )
         self.thread.start()
 
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._count_lock:
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self.at_once -= 1
+
     def add(self, path: str, body: bytes | str, **kwargs: object) -> str:
         data = body.encode() if isinstance(body, str) else body
         self.routes[path] = Route(data, **kwargs)
@@ -139,13 +166,15 @@ def make_mp4() -> Callable[..., bytes]:
 
 @pytest.fixture
 def params(tmp_path: Path) -> Callable[..., CollectParams]:
-    """Test parameters: fast back-off, no filters, no progress bars; override by keyword."""
+    """conf/base's parameters with fast back-off, no filters, no progress bars; override by
+    keyword."""
 
     def make(**overrides: object) -> CollectParams:
         values: dict[str, object] = {
             "videos_dir": str(tmp_path / "rm_videos"),
             "allow_local_files": True,
             "min_duration_s": 0,
+            "max_duration_s": None,
             "min_height": 0,
             "retries": 2,
             "backoff_s": 0.01,
@@ -153,6 +182,6 @@ def params(tmp_path: Path) -> Callable[..., CollectParams]:
             "progress": False,
         }
         values.update(overrides)
-        return CollectParams.from_dict(values)
+        return CollectParams.from_dict(base_parameters("collect", **values))
 
     return make

@@ -8,13 +8,12 @@ from kedro.config import OmegaConfigLoader
 from tests.conftest import PROJECT_ROOT
 
 from rmfer.collect import CollectParams
+from rmfer.settings import CONFIG_LOADER_ARGS
 
 
 @pytest.fixture(params=["local", "paper"])
 def conf(request) -> tuple[str, OmegaConfigLoader]:
-    loader = OmegaConfigLoader(
-        str(PROJECT_ROOT / "conf"), base_env="base", default_run_env=request.param
-    )
+    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), env=request.param, **CONFIG_LOADER_ARGS)
     return request.param, loader
 
 
@@ -22,7 +21,8 @@ def test_parameters_parse_and_the_folder_is_the_catalogs(conf):
     env, loader = conf
     params = CollectParams.from_dict(loader["parameters"]["collect"])
     catalog = loader["catalog"]
-    assert catalog["rm_videos"]["path"] == params.videos_dir == "data/01_raw/rm_videos"
+    folder = "data/01_raw/rm_videos" if env == "local" else "data/paper/01_raw/rm_videos"
+    assert catalog["rm_videos"]["path"] == params.videos_dir == folder  # paper: apart from demo
     # The node saves {} to rm_videos: with overwrite on, Kedro would empty the folder.
     assert catalog["rm_videos"].get("overwrite", False) is False
     assert catalog["rm_videos"]["filename_suffix"] == ".mp4"

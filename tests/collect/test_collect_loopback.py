@@ -373,3 +373,59 @@ def test_a_webm_is_rewrapped_as_mp4(loopback, params, tmp_path):
     assert index.loc[0, "path"].endswith("/clip.mp4")
     info = probe_video(index.loc[0, "path"])
     assert (info.codec, info.width, info.height, info.frames) == ("vp9", 64, 48, 20)
+
+
+def test_the_same_bytes_at_a_new_url_stay_already_present(loopback, make_mp4, params):
+    """A mirror, a re-upload or a moved server: the video the archive has is never lost."""
+    data = make_mp4(seed=80)
+    first_url = loopback.add("/good.mp4", data)
+    p = params()
+    first = collect_videos(sources(first_url), p)
+    assert (first.loc[0, "status"], first.loc[0, "video_id"]) == ("downloaded", "good")
+
+    mirror = loopback.add("/mirror.mp4", data)
+    second = collect_videos(sources(mirror), p)
+
+    row = second.loc[0]
+    assert (row.status, row.video_id, row.source_url) == ("already present", "good", mirror)
+    assert pd.isna(row.error) and row.url == first_url and row.sha256 == sha(data)
+    assert Path(row.path).read_bytes() == data
+    record = json.loads(Path(p.videos_dir, f"good{SUFFIX}").read_text())
+    assert record["source_urls"] == [first_url, mirror]
+    assert files(Path(p.videos_dir)) == ["good.info.json", "good.mp4"]
+    assert not Path(p.videos_dir + ".partial").exists()
+
+    # The record now names both URLs: a re-run asks the server nothing, whichever is listed.
+    gets = {path: route.gets for path, route in loopback.routes.items()}
+    third = collect_videos(sources(mirror, first_url), p)
+    assert list(third["status"]) == ["already present", "skipped"]
+    assert third.loc[1, "error"] == "video good is already listed by row 1"
+    assert {path: route.gets for path, route in loopback.routes.items()} == gets
+
+
+def test_the_same_bytes_replace_a_video_whose_file_is_gone(loopback, make_mp4, params):
+    data = make_mp4(seed=81)
+    p = params()
+    collect_videos(sources(loopback.add("/good.mp4", data)), p)
+    Path(p.videos_dir, "good.mp4").unlink()
+
+    index = collect_videos(sources(loopback.add("/mirror.mp4", data)), p)
+
+    assert (index.loc[0, "status"], index.loc[0, "video_id"]) == ("downloaded", "mirror")
+    assert Path(p.videos_dir, "mirror.mp4").read_bytes() == data
+
+
+def test_a_present_video_the_filters_now_refuse_leaves_the_folder(loopback, make_mp4, params):
+    url = loopback.add("/v.mp4", make_mp4(seed=82))
+    loose = params()
+    collect_videos(sources(url, loopback.add("/w.mp4", make_mp4(seed=83, height=64))), loose)
+    record_path = Path(loose.videos_dir, f"v{SUFFIX}")
+    before = json.loads(record_path.read_text())
+
+    index = collect_videos(sources(url, loopback.url("/w.mp4")), params(min_height=60))
+
+    assert list(index["status"]) == ["rejected", "already present"]
+    assert index.loc[0, "error"] == "too small: the file is 48 px high, collect.min_height is 60"
+    assert pd.isna(index.loc[0, "path"])
+    assert not Path(loose.videos_dir, "v.mp4").exists()
+    assert json.loads(record_path.read_text()) == {**before, "state": "rejected"}

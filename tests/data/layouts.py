@@ -1,4 +1,4 @@
-"""Tiny benchmarks written in each provider's exact layout (formats.md), for the reader tests."""
+"""Tiny benchmarks in each provider's exact layout (docs/data-formats.md), for the reader tests."""
 
 from __future__ import annotations
 
@@ -44,14 +44,47 @@ def affectnet_row(
     return f"{path},{box[0]},{box[1]},{box[2]},{box[3]},{landmarks},{expression},0.1,-0.2"
 
 
-def write_affectnet(root: Path, training: list[str], validation: list[str]) -> Path:
-    """The two CSV lists and an uncropped 48x40 image for every listed path."""
+def write_affectnet(
+    root: Path,
+    training: list[str],
+    validation: list[str],
+    header: bool = True,
+    images: str = "Manually_Annotated_Images",
+) -> Path:
+    """The two CSV lists and an uncropped 48x40 image for every listed path.
+
+    `header` False writes the lists as some copies share them: data from the first line.
+    `images` is where the images archive left them, e.g. inside Manually_Annotated_compressed/.
+    """
     lists = root / "Manually_Annotated_file_lists"
     lists.mkdir(parents=True, exist_ok=True)
     for name, rows in (("training.csv", training), ("validation.csv", validation)):
-        (lists / name).write_text("\n".join([AFFECTNET_HEADER, *rows]) + "\n")
+        lines = [AFFECTNET_HEADER, *rows] if header else rows
+        (lists / name).write_text("\n".join(lines) + "\n")
         for row in rows:
-            write_image(root / "Manually_Annotated_Images" / row.split(",")[0], (48, 40))
+            write_image(root / images / row.split(",")[0], (48, 40))
+    return root
+
+
+def write_affectnet_npy(
+    root: Path, splits: dict[str, list[tuple[int, float, float]]], value_files: bool = True
+) -> Path:
+    """AffectNet's newer release: <split>/images/<n>.jpg and <split>/annotations/<n>_*.npy.
+
+    `splits` maps train_set / val_set to (expression, valence, arousal) per image, numbered
+    from 0 in each split. As in the release, each annotation is a 0-d array of text, and the
+    landmarks file is there too; `value_files` False leaves out valence and arousal.
+    """
+    for split, images in splits.items():
+        annotations = root / split / "annotations"
+        annotations.mkdir(parents=True, exist_ok=True)
+        for number, (expression, valence, arousal) in enumerate(images):
+            write_image(root / split / "images" / f"{number}.jpg", (32, 32), 20 * number % 256)
+            np.save(annotations / f"{number}_exp.npy", np.array(str(expression)))
+            np.save(annotations / f"{number}_lnd.npy", np.full(136, 10.5, dtype=np.float32))
+            if value_files:
+                np.save(annotations / f"{number}_val.npy", np.array(str(valence)))
+                np.save(annotations / f"{number}_aro.npy", np.array(str(arousal)))
     return root
 
 
@@ -60,10 +93,16 @@ def pixels_text(value: int) -> str:
 
 
 def write_ferplus(
-    root: Path, rows: list[tuple[str, str, list[int]]], pixel_values: list[int] | None = None
+    root: Path,
+    rows: list[tuple[str, str, list[int]]],
+    pixel_values: list[int] | None = None,
+    pixels_folder: str = ".",
 ) -> Path:
-    """fer2013.csv and fer2013new.csv for rows (usage, image name, ten vote counts)."""
-    root.mkdir(parents=True, exist_ok=True)
+    """fer2013.csv and fer2013new.csv for rows (usage, image name, ten vote counts).
+
+    `pixels_folder` "fer2013" puts fer2013.csv where FER2013's archive unpacks it, in fer2013/.
+    """
+    (root / pixels_folder).mkdir(parents=True, exist_ok=True)
     values = pixel_values or [10 * k % 256 for k in range(len(rows))]
     pixels = ["emotion,pixels,Usage"] + [
         f"0,{pixels_text(v)},{usage}" for v, (usage, _, _) in zip(values, rows, strict=True)
@@ -71,6 +110,6 @@ def write_ferplus(
     votes = [FERPLUS_VOTES_HEADER] + [
         f"{usage},{name},{','.join(str(c) for c in counts)}" for usage, name, counts in rows
     ]
-    (root / "fer2013.csv").write_text("\n".join(pixels) + "\n")
+    (root / pixels_folder / "fer2013.csv").write_text("\n".join(pixels) + "\n")
     (root / "fer2013new.csv").write_text("\n".join(votes) + "\n")
     return root

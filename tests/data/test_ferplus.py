@@ -12,7 +12,7 @@ from rmfer.data import BenchmarkFormatError, read_benchmark
 from rmfer.data.dataset import BenchmarkImages
 from tests.data.layouts import write_ferplus
 
-# fer2013new.csv vote columns, in file order, and their canonical ids (formats.md)
+# fer2013new.csv vote columns, in file order, and their canonical ids (docs/data-formats.md)
 COLUMN_TO_CANONICAL = {0: 0, 1: 1, 2: 3, 3: 2, 4: 6, 5: 5, 6: 4, 7: 7}
 
 
@@ -147,5 +147,50 @@ def test_files_out_of_step_and_missing(tmp_path: Path):
     with pytest.raises(BenchmarkFormatError, match=r"has 4 data rows but .*fer2013new\.csv has 3"):
         read_benchmark("ferplus", root)
     (root / "fer2013.csv").unlink()
-    with pytest.raises(FileNotFoundError, match=r"FER2013 pixels file not found: .*fer2013\.csv"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"fer2013\.csv not found at .*ferplus \(looked for .*ferplus/fer2013/fer2013\.csv "
+        r"and .*ferplus/fer2013\.csv\); put FER2013's fer2013\.csv",
+    ):
         read_benchmark("ferplus", root)
+
+
+@pytest.mark.parametrize(
+    ("votes_at", "pixels_folder", "path"),
+    [
+        ("ferplus", ".", "ferplus"),  # both files side by side
+        ("ferplus", "fer2013", "ferplus"),  # FER2013's archive unpacked beside fer2013new.csv
+        ("ferplus/fer2013", ".", "ferplus"),  # fer2013new.csv put in fer2013/, path above it
+        ("ferplus/fer2013", ".", "ferplus/fer2013"),  # ... and path the archive's folder
+    ],
+)
+def test_the_archives_folder_or_the_folder_above(
+    tmp_path: Path, votes_at: str, pixels_folder: str, path: str
+):
+    write_ferplus(tmp_path / votes_at, ROWS, pixels_folder=pixels_folder)
+    index = read_benchmark("ferplus", tmp_path / path)
+    assert len(index) == 11
+    assert set(index["path"]) == {str(tmp_path / votes_at / pixels_folder / "fer2013.csv")}
+
+
+def test_nothing_in_place_names_the_path_and_the_places_looked(tmp_path: Path):
+    root = tmp_path / "ferplus"
+    with pytest.raises(FileNotFoundError) as raised:
+        read_benchmark("ferplus", root)
+    assert str(raised.value) == (
+        f"no FERPlus found at {root} (looked for {root}/fer2013/fer2013.csv, {root}/fer2013.csv, "
+        f"{root}/fer2013/fer2013new.csv and {root}/fer2013new.csv); put FER2013's fer2013.csv (or "
+        "the fer2013/ folder its archive unpacks to) and FERPlus's fer2013new.csv there — see "
+        "docs/data-formats.md"
+    )
+
+
+def test_a_wrong_layout_names_the_layouts_known(tmp_path: Path):
+    (tmp_path / "ferplus/FER2013Train").mkdir(parents=True)  # what FERPlus's script generates
+    with pytest.raises(FileNotFoundError) as raised:
+        read_benchmark("ferplus", tmp_path / "ferplus")
+    message = str(raised.value)
+    assert "ferplus does not hold FERPlus in a layout this reader knows" in message
+    assert "Known layouts: (1) FER2013's fer2013.csv (emotion,pixels,Usage) and FERPlus" in message
+    assert "(2) the FER2013Train/, FER2013Valid/, FER2013Test/ folders that FERPlus's" in message
+    assert "(3) a copy in <split>/<class name>/ image folders" in message

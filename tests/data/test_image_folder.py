@@ -11,6 +11,8 @@ from rmfer.data import BenchmarkFormatError, read_benchmark
 from rmfer.data.dataset import BenchmarkImages
 from tests.data.layouts import write_image
 
+DOC = "docs/data-formats.md"
+
 
 def test_class_names_any_case_and_synonyms(tmp_path: Path, caplog):
     for split, name, label in [
@@ -77,8 +79,75 @@ def test_unreadable_image_is_named_when_loaded(tmp_path: Path):
         data[1]
 
 
-def test_missing_root_and_unknown_format(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match=r"image folder .*nowhere does not exist"):
-        read_benchmark("image_folder", tmp_path / "nowhere")
+def test_nothing_in_place_names_the_path_and_the_places_looked(tmp_path: Path):
+    root = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError) as raised:
+        read_benchmark("image_folder", root)
+    assert str(raised.value) == (
+        f"no split folders found at {root} (looked for "
+        f"{root}/{{train,val,valid,validation,test}}); put the split folders, each holding "
+        f"class folders, there — see {DOC}"
+    )
     with pytest.raises(ValueError, match="unknown benchmark format 'kdef'"):
         read_benchmark("kdef", tmp_path)
+
+
+@pytest.mark.parametrize("level", [".", ".."], ids=["the split folders' folder", "the one above"])
+def test_the_folder_of_splits_or_the_folder_above(tmp_path: Path, level: str):
+    root = tmp_path / "copy/AffectNet"  # a copy that unpacks to a folder of its own name
+    write_image(root / "train/happy/a.jpg")
+    write_image(root / "test/sad/b.jpg")
+    index = read_benchmark("image_folder", (root / level).resolve())
+    assert index["path"].tolist() == [str(root / "test/sad/b.jpg"), str(root / "train/happy/a.jpg")]
+
+
+def test_a_wrong_layout_names_the_layout_known(tmp_path: Path):
+    write_image(tmp_path / "copy/happy/a.jpg")  # class folders without a split folder
+    write_image(tmp_path / "copy/sad/b.jpg")
+    with pytest.raises(FileNotFoundError) as raised:
+        read_benchmark("image_folder", tmp_path / "copy")
+    message = str(raised.value)
+    assert "copy does not hold split folders in a layout this reader knows" in message
+    assert "Known layout: <split>/<class>/<image>, the split one of train, val, valid," in message
+    assert message.endswith(
+        f"To fix: put the split folders, each holding class folders, there — see {DOC}"
+    )
+
+
+# Folders named by class id, as RAF-DB (1..7) and AffectNet (0..7) copies are often shared.
+RAFDB_IDS = {1: 3, 2: 4, 3: 5, 4: 1, 5: 2, 6: 6, 7: 0}  # docs/data-formats.md
+
+
+@pytest.mark.parametrize(
+    ("label_order", "ids", "canonical"),
+    [
+        ("rafdb", list(RAFDB_IDS), list(RAFDB_IDS.values())),
+        ("affectnet", list(range(8)), list(range(8))),
+        ("canonical", list(range(7)), list(range(7))),
+    ],
+)
+def test_class_id_folders_in_each_label_order(
+    tmp_path: Path, label_order: str, ids: list[int], canonical: list[int]
+):
+    for raw in ids:
+        write_image(tmp_path / "train" / str(raw) / "a.jpg")
+        write_image(tmp_path / "test" / str(raw) / "b.jpg")
+    index = read_benchmark("image_folder", tmp_path, label_order=label_order)
+    by_folder = dict(
+        zip(index["path"].map(lambda p: Path(p).parent.name), index["label"], strict=True)
+    )
+    assert by_folder == {str(raw): label for raw, label in zip(ids, canonical, strict=True)}
+    assert index["label"].max() == max(canonical)
+
+
+def test_class_id_folders_need_a_label_order(tmp_path: Path):
+    write_image(tmp_path / "train/1/a.jpg")
+    with pytest.raises(BenchmarkFormatError, match=r"train/1: a class folder named by id; set "):
+        read_benchmark("image_folder", tmp_path)
+    write_image(tmp_path / "train/8/a.jpg")
+    with pytest.raises(BenchmarkFormatError, match=r"class id 8 is not in label_order 'rafdb'"):
+        read_benchmark("image_folder", tmp_path, label_order="rafdb")
+    with pytest.raises(ValueError, match=r"unknown label_order 'fer2013'"):
+        read_benchmark("image_folder", tmp_path, label_order="fer2013")
+    with pytest.raises(ValueError, match=r"label_order applies to image_folder"):
+        read_benchmark("rafdb", tmp_path, label_order="rafdb")

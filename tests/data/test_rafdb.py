@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from rmfer.data import BenchmarkFormatError, read_benchmark
-from tests.data.layouts import write_rafdb
+from rmfer.errors import MissingInputError
+from tests.data.layouts import write_image, write_rafdb
 
-# formats.md: 1 Surprise, 2 Fear, 3 Disgust, 4 Happiness, 5 Sadness, 6 Anger, 7 Neutral
+# docs/data-formats.md: 1 Surprise, 2 Fear, 3 Disgust, 4 Happiness, 5 Sadness, 6 Anger, 7 Neutral
+LABEL = "EmoLabel/list_patition_label.txt"
+DOC = "docs/data-formats.md"
 EXPECTED = {1: 3, 2: 4, 3: 5, 4: 1, 5: 2, 6: 6, 7: 0}
 LINES = [f"train_{k:05d}.jpg {k}" for k in range(1, 8)] + [
     f"test_{k:04d}.jpg {8 - k}" for k in range(1, 8)
@@ -30,15 +33,39 @@ def test_labels_map_to_canonical_ids_and_names_give_the_split(tmp_path: Path):
     assert sorted(index.loc[index["split"] == "train", "label"]) == list(range(7))
 
 
-def test_original_images_on_request_and_the_parent_of_basic(tmp_path: Path):
-    root = write_rafdb(tmp_path / "basic", LINES)
-    index = read_benchmark("rafdb", tmp_path, rafdb_images="original")  # RAF-DB unpacks to basic/
+@pytest.mark.parametrize("level", ["basic", "."], ids=["basic", "the folder above"])
+def test_the_archives_folder_or_the_folder_above(tmp_path: Path, level: str):
+    root = write_rafdb(tmp_path / "rafdb/basic", LINES)  # RAF-DB's archive unpacks to basic/
+    index = read_benchmark("rafdb", tmp_path / "rafdb" / level, rafdb_images="original")
+    assert len(index) == 14
     assert index["path"].iloc[0] == str(root / "Image/original/train_00001.jpg")
 
 
-def test_missing_label_file_names_the_expected_path(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match=r"EmoLabel/list_patition_label\.txt"):
-        read_benchmark("rafdb", tmp_path / "basic")
+def test_nothing_in_place_names_the_path_both_places_and_what_to_put(tmp_path: Path):
+    root = tmp_path / "rafdb"
+    expected = (
+        f"no RAF-DB found at {root} (looked for {root}/basic/{LABEL} and {root}/{LABEL}); "
+        f"put the archive's basic/ folder there — see {DOC}"
+    )
+    for state in ("absent", "empty"):
+        with pytest.raises(FileNotFoundError) as raised:
+            read_benchmark("rafdb", root)
+        assert str(raised.value) == expected, state
+        root.mkdir(exist_ok=True)
+        (root / ".gitkeep").touch()  # hidden files do not count as something in place
+    with pytest.raises(FileNotFoundError, match=rf"looked for {tmp_path}/basic/{LABEL}\)"):
+        read_benchmark("rafdb", tmp_path / "basic")  # the path names basic/: only there
+
+
+def test_a_wrong_layout_names_the_layouts_known(tmp_path: Path):
+    write_image(tmp_path / "rafdb/train/4/a.jpg")  # a copy in class-id folders
+    with pytest.raises(MissingInputError) as raised:
+        read_benchmark("rafdb", tmp_path / "rafdb")
+    message = str(raised.value)
+    assert f"{tmp_path}/rafdb does not hold RAF-DB in a layout this reader knows" in message
+    assert "Known layouts: (1) basic/EmoLabel/list_patition_label.txt with basic/Image/" in message
+    assert "(2) a copy in <split>/<class id 1..7>/ folders is read as format image_fol" in message
+    assert message.endswith(f"To fix: put the archive's basic/ folder there — see {DOC}")
 
 
 @pytest.mark.parametrize(

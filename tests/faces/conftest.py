@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rmfer.faces.facetrack import FacetrackResult, run_facetrack
 from rmfer.faces.params import FacetrackParams
+from rmfer.faces.stage import FacetrackResult, run_facetrack
 from rmfer.synth.params import SynthParams
 from rmfer.synth.world import plan_world, render_video
+from tests.conf import base_parameters
 from tests.conftest import tiny_synth_params
 
 DURATION_S = 6.0
@@ -67,7 +68,11 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def facetrack_params(faces_dir: Path, **overrides) -> FacetrackParams:
-    return FacetrackParams.from_dict({"faces_dir": str(faces_dir), "progress": False, **overrides})
+    """conf/base's facetrack block; a nested override changes only the keys it names."""
+    params = base_parameters("facetrack", faces_dir=str(faces_dir), progress=False)
+    for key, value in overrides.items():
+        params[key] = {**params[key], **value} if isinstance(value, dict) else value
+    return FacetrackParams.from_dict(params)
 
 
 @pytest.fixture(scope="session")

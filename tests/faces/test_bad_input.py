@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmfer.faces.facetrack import DONE, FAILED, FacetrackError, run_facetrack
+from rmfer.faces.stage import DONE, FAILED, FacetrackError, run_facetrack
 from rmfer.synth.params import SynthParams
 from rmfer.synth.world import plan_world, render_video
 from rmfer.video.encode import encode_mp4

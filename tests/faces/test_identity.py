@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from rmfer.faces.align import similarity_transform, template
 from rmfer.faces.identity import Fragment, LinkParams, descriptor, link_fragments
+from tests.conf import base_parameters
 
-PARAMS = LinkParams()
+# conf/base's linking parameters (facetrack.identity, less the keys only facetrack reads).
+_IDENTITY = base_parameters("facetrack")["identity"]
+PARAMS = LinkParams(**{f.name: _IDENTITY[f.name] for f in dataclasses.fields(LinkParams)})
 
 
 def person(colour: tuple[int, int, int], hair: tuple[int, int, int], shift: int = 0) -> tuple:
-    """An image of a flat 'face' with 'hair' above it, its alignment and the crop size."""
+    """A flat 'face' with 'hair' above it: descriptor()'s arguments (image, alignment, sizes)."""
     image = np.full((200, 200, 3), 90, np.uint8)
     image[40 + shift : 80 + shift, 60:140] = hair
     image[70 + shift : 160 + shift, 60:140] = colour
     points = template(112) * 0.8 + [55, 50 + shift]
-    return image, similarity_transform(points, 112), 112
+    return image, similarity_transform(points, 112), 112, PARAMS.context, PARAMS.bins, PARAMS.grid
 
 
 def test_descriptor_is_a_unit_vector_that_ignores_position_and_tells_people_apart():

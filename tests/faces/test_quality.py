@@ -15,6 +15,7 @@ from rmfer.faces.quality import (
     profile,
     sharpness,
 )
+from tests.conf import base_parameters
 
 
 def rotate(points: np.ndarray, degrees: float) -> np.ndarray:
@@ -39,7 +40,7 @@ def test_drop_reasons_in_order():
     crop = rng.integers(0, 255, (112, 112, 3), dtype=np.uint8)
     blurred = cv2.GaussianBlur(crop, (0, 0), 3)
     assert sharpness(blurred) < 20 < sharpness(crop)
-    params = QualityParams(min_face_px=40, min_sharpness=20, max_profile=0.6)
+    params = QualityParams(**base_parameters("facetrack")["quality"])
     box, small_box = np.array([0, 0, 80, 90]), np.array([0, 0, 30, 90])
     points = template(112)
     side = points.copy()

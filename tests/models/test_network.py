@@ -8,7 +8,7 @@ import pytest
 import timm
 import torch
 
-from rmfer.datasets.torch_checkpoint import TorchCheckpointDataset
+from rmfer.kedro_datasets.torch_checkpoint import TorchCheckpointDataset
 from rmfer.models import NetworkConfig, build_network, load_network, make_checkpoint
 
 CONFIG = NetworkConfig("test_efficientnet", 7, 32, ("N", "H", "Sa", "Su", "F", "D", "A"), tau=0.5)

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rmfer.models import load_network
-from tests.conftest import run_tool
-from tests.training.test_acl_train import ial_checkpoint, write_index, write_videos
+from tests.pipelines.conftest import run_tool
+from tests.training.acl.test_train import ial_checkpoint, write_index, write_videos
 
 
 @pytest.mark.slow

@@ -18,14 +18,15 @@ from kedro.io import DataCatalog
 from PIL import Image
 
 from rmfer.models import load_network
-from tests.conftest import run_tool
+from rmfer.reporting.schema import MODEL_TITLES, Evaluation, Metrics
+from tests.pipelines.conftest import persisted_paths, run_tool
 
 TINY = {
     "ial.epochs": 1,
     "ial.image_size": 32,
     "ial.backbone": "test_efficientnet",
     "ial.threads": 2,
-    "ial_baseline.epochs": 1,
+    "baseline_run.epochs": 1,
     "acl.epochs": 1,
     "acl.steps_per_epoch": 2,
     "acl.batch_size": 14,
@@ -52,7 +53,8 @@ def _shrink(root: Path) -> None:
     """Write TINY into the copy's parameter files, so that kedro and dvc both see it."""
     for dotted, value in TINY.items():
         top, *keys = dotted.split(".")
-        path = root / "conf/base" / f"parameters_{top.split('_')[0]}.yml"
+        pipeline = "ial" if top in ("ial_run", "baseline_run") else top
+        path = root / "conf/base" / f"parameters_{pipeline}.yml"
         data = yaml.safe_load(path.read_text())
         node = data[top]
         for key in keys[:-1]:
@@ -62,14 +64,14 @@ def _shrink(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def chain(project_copy_module: Path) -> Path:
-    _shrink(project_copy_module)
+def chain(project_copy: Path) -> Path:
+    _shrink(project_copy)
     # synth first: the ial pipeline reads the benchmark through `benchmark`, a catalog entry of
     # its own, so nothing in the demo DAG orders index_benchmark after the synth nodes that
     # write those files (reported; the registry or the ial pipeline has to link them).
-    run_tool(["kedro", "run", "--pipeline=synth"], project_copy_module, 240)
-    run_tool(["kedro", "run", "--pipeline=demo"], project_copy_module, 420)
-    return project_copy_module
+    run_tool(["kedro", "run", "--pipeline=synth"], project_copy, 240)
+    run_tool(["kedro", "run", "--pipeline=demo"], project_copy, 420)
+    return project_copy
 
 
 @pytest.mark.slow
@@ -79,12 +81,7 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
     conf = OmegaConfigLoader(str(chain / "conf"), base_env="base", default_run_env="local")
     catalog = DataCatalog.from_config(conf["catalog"])
     written = set().union(*(n.outputs for n in pipelines["demo"].nodes))
-    persisted = {
-        name
-        for name, entry in conf["catalog"].items()
-        if entry.get("filepath") or entry.get("path")
-    }
-    outputs = sorted(written & persisted)
+    outputs = sorted(persisted_paths(conf["catalog"], written))
     assert {"report", "evaluate_metrics", "baseline_model", "acl_model"} <= set(outputs)
     for name in outputs:
         if name in {"rm_videos", "rm_faces", "evaluate_figures"}:
@@ -101,7 +98,10 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
         checkpoint = torch.load(chain / f"data/06_models/{name}.pt", weights_only=True)
         assert load_network(checkpoint).config.backbone == "test_efficientnet"
     baseline = json.loads((chain / "data/08_reporting/baseline_metrics.json").read_text())
-    assert baseline["trained"] and baseline["lambda_att"] == 0.0 and baseline["seconds"] > 0
+    assert baseline["lambda_att"] == 0.0 and baseline["seconds"] > 0
+    checkpoint = torch.load(chain / "data/06_models/baseline.pt", weights_only=True)
+    assert checkpoint["extra"]["stage"] == "baseline"
+    assert checkpoint["extra"]["params"]["lambda_att"] == 0.0
 
     figures = chain / "data/08_reporting/figures"
     assert {p.stem for p in figures.glob("*.png")} == FIGURES
@@ -122,12 +122,13 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
 
 @pytest.mark.slow
 def test_report_numbers_equal_metrics_json(chain):
-    metrics = json.loads((chain / "data/08_reporting/metrics.json").read_text())
-    evaluation = json.loads((chain / "data/08_reporting/evaluation.json").read_text())
+    metrics: Metrics = json.loads((chain / "data/08_reporting/metrics.json").read_text())
+    evaluation: Evaluation = json.loads((chain / "data/08_reporting/evaluation.json").read_text())
     report = (chain / "data/08_reporting/report.md").read_text()
 
     comparison = _table(report, "## Comparison on the test split")
     titles = {"baseline": "Baseline (CE only)", "ial": "IAL", "acl": "IAL + ACL"}
+    assert titles == MODEL_TITLES
     for name, title in titles.items():
         figures = metrics["models"][name]
         assert figures["trained"]
@@ -160,7 +161,7 @@ def test_report_numbers_equal_metrics_json(chain):
 
 @pytest.mark.slow
 def test_dvc_finds_the_chain_up_to_date_and_an_acl_change_reruns_acl_and_evaluate(chain):
-    run_tool(["dvc", "commit", "--force", "--quiet"], chain)  # lock what kedro just made
+    run_tool(["dvc", "commit", "--force", "--quiet", "dvc.yaml"], chain)  # lock the demo
     again = run_tool(["dvc", "repro"], chain)
     assert "Running stage" not in again.stdout, again.stdout
     path = chain / "conf/base/parameters_acl.yml"

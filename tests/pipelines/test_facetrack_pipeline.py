@@ -15,7 +15,8 @@ from kedro.runner import SequentialRunner
 from rmfer.pipelines.facetrack import create_quality_pipeline
 from rmfer.synth.params import SynthParams
 from rmfer.synth.world import plan_world, render_video
-from tests.conftest import run_tool, tiny_synth_params
+from tests.conftest import tiny_synth_params
+from tests.pipelines.conftest import run_tool
 
 
 @pytest.mark.slow

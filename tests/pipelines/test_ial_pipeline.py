@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from rmfer.models import load_network
-from tests.conftest import run_tool
 from tests.data.layouts import write_rafdb
+from tests.pipelines.conftest import run_tool
 
 LINES = [f"train_{k:05d}.jpg {1 + k % 7}" for k in range(1, 29)] + [
     f"test_{k:04d}.jpg {1 + k % 7}" for k in range(1, 15)
@@ -18,7 +18,7 @@ LINES = [f"train_{k:05d}.jpg {1 + k % 7}" for k in range(1, 29)] + [
 
 
 @pytest.mark.slow
-def test_kedro_run_ial_writes_index_checkpoint_and_metrics(project_copy):
+def test_kedro_run_ial_writes_index_checkpoints_and_metrics(project_copy):
     write_rafdb(project_copy / "data/01_raw/demo/rafdb/basic", LINES)
     params = "ial.epochs=2,ial.image_size=32,ial.backbone=test_efficientnet,ial.threads=2"
     run_tool(["kedro", "run", "--pipeline=ial", f"--params={params}"], project_copy, timeout=240)
@@ -36,3 +36,35 @@ def test_kedro_run_ial_writes_index_checkpoint_and_metrics(project_copy):
     assert 0 <= metrics["accuracy"] <= 1 and metrics["epochs_run"] == 2
     assert len(metrics["test"]["confusion_matrix"]) == 7
     assert len(metrics["test"]["attention_matrix"]) == 7
+
+    # the CE-only baseline: the same training under the namespace `baseline`, lambda_att = 0
+    baseline = torch.load(project_copy / "data/06_models/baseline.pt", weights_only=True)
+    assert baseline["extra"]["stage"] == "baseline" and checkpoint["extra"]["stage"] == "ial"
+    changed = {
+        key: value
+        for key, value in baseline["extra"]["params"].items()
+        if checkpoint["extra"]["params"][key] != value
+    }
+    assert changed == {"lambda_att": 0.0}
+    metrics = json.loads((project_copy / "data/08_reporting/baseline_metrics.json").read_text())
+    assert metrics["lambda_att"] == 0.0 and metrics["epochs_run"] == 2
+
+
+@pytest.mark.slow
+def test_a_switched_off_baseline_leaves_its_marker(project_copy):
+    """Runs after the test above, in the same copy: only the baseline's node, switched off."""
+    run_tool(
+        [
+            "kedro",
+            "run",
+            "--pipeline=ial",
+            "--namespaces=baseline",
+            "--params=baseline_run.train=false",
+        ],
+        project_copy,
+        timeout=120,
+    )
+    marker = torch.load(project_copy / "data/06_models/baseline.pt", weights_only=True)
+    assert marker == {"format": "rmfer.not_trained.v1", "reason": "baseline_run.train is false"}
+    metrics = json.loads((project_copy / "data/08_reporting/baseline_metrics.json").read_text())
+    assert metrics == {"trained": False, "reason": "baseline_run.train is false"}

@@ -83,6 +83,14 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def trained_benchmark(trained_model: Path) -> pd.DataFrame:
+    """The index of the benchmark `trained_model` was trained on (its test split held out)."""
+    from rmfer.data.readers import read_benchmark
+
+    return read_benchmark("rafdb", trained_model.parent / "basic")
+
+
 def untrained_checkpoint(num_classes: int = 7, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     config = NetworkConfig("test_efficientnet", num_classes, 32, label_names(num_classes))

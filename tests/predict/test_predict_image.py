@@ -46,12 +46,13 @@ def test_astronaut_gives_one_face_with_probabilities_summing_to_one(folder_run):
     assert abs(probs.sum() - 1) < 1e-4 and (probs >= 0).all()
     assert row["label"] == model.labels[int(probs.argmax())]
     assert (row["frame_idx"], row["time_s"], row["person_id"]) == (0, 0.0, 0)
+    assert row["quality"] == "ok"  # a frontal, sharp, large face
     # the box is on the face: its centre inside the face, its size a face's
     cx, cy = (row["x1"] + row["x2"]) / 2, (row["y1"] + row["y2"]) / 2
     assert FACE[0] < cx < FACE[2] and FACE[1] < cy < FACE[3], row
     assert 60 < row["x2"] - row["x1"] < 160, row
     assert pd.read_parquet(out / "astronaut.parquet").shape == table.shape
-    assert any(line.startswith("astronaut.jpg (image): 1 faces, 1 persons;") for line in lines)
+    assert any(line.startswith("astronaut.jpg (image): 1 face, 1 person;") for line in lines)
 
 
 def test_annotated_image_shows_the_box(photos, folder_run):
@@ -77,4 +78,4 @@ def test_image_without_a_face_gives_an_empty_table(folder_run):
     table = pd.read_parquet(out / "coffee.parquet")
     assert len(table) == 0
     assert prob_column(model.labels[0]) in table.columns and "label" in table.columns
-    assert "coffee.png (image): 0 faces, 0 persons; no face found" in lines
+    assert "coffee.png (image): 0 faces; no face found" in lines

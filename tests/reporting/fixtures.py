@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from rmfer.reporting.evaluation import ModelResult
 from rmfer.reporting.params import EvaluateParams
+from rmfer.reporting.schema import ModelResult
 
 NAMES = ["Neutral", "Happiness", "Sadness"]
 
@@ -66,7 +66,7 @@ def model_result(name: str, errors: int, seed: int = 0, epochs: int = 10) -> Mod
 
 
 def not_trained(name: str = "baseline") -> ModelResult:
-    return ModelResult(name=name, trained=False, reason="ial_baseline.train is false")
+    return ModelResult(name=name, trained=False, reason="baseline_run.train is false")
 
 
 FACETRACK_REPORT: dict[str, Any] = {

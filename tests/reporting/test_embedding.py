@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rmfer.errors import InputError
 from rmfer.reporting.embedding import stratified_subset, tsne_2d
 
 
@@ -29,5 +30,5 @@ def test_tsne_keeps_three_clusters_apart_even_when_tiny():
 
 
 def test_tsne_needs_three_samples():
-    with pytest.raises(ValueError, match="at least 3"):
+    with pytest.raises(InputError, match="at least 3"):
         tsne_2d(np.ones((2, 4)), np.array([0, 1]), 5, 10, 0)

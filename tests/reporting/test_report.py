@@ -64,7 +64,7 @@ def test_not_trained_and_not_measured_are_written_out():
     evaluation["mining"] = {"available": False, "note": "no ground truth (truth_dir = null)"}
     report = render_report(evaluation, headline_metrics(evaluation))
     rows = {row[0]: row for row in _rows(report, "## Comparison on the test split")}
-    assert rows["Baseline (CE only)"][1] == "not trained (ial_baseline.train is false)"
+    assert rows["Baseline (CE only)"][1] == "not trained (baseline_run.train is false)"
     assert set(rows["Baseline (CE only)"][2:]) == {"—"}
     assert "Quality: not measured" in report
     assert "Not measured: no ground truth (truth_dir = null)." in report

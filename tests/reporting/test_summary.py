@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rmfer.errors import InputError
 from rmfer.reporting.summary import (
     build_evaluation,
     embed_models,
@@ -28,7 +29,7 @@ def _evaluation(baseline_trained: bool = True, quality: dict | None = FACETRACK_
         model_result("acl", errors=1, epochs=3),
     ]
     stage = {
-        "baseline": {"trained": True, "seconds": 40.0, "accuracy": 8 / 12}
+        "baseline": {"seconds": 40.0, "accuracy": 8 / 12}
         if baseline_trained
         else {"trained": False},
         "ial": {"dataset": "rafdb", "accuracy": 10 / 12},
@@ -74,7 +75,7 @@ def test_a_baseline_that_was_not_trained_is_said_so_and_never_scored():
     evaluation = _evaluation(baseline_trained=False)
     assert evaluation["models"]["baseline"] == {
         "trained": False,
-        "reason": "ial_baseline.train is false",
+        "reason": "baseline_run.train is false",
     }
     assert headline_metrics(evaluation)["models"]["baseline"] == {"trained": False}
     seconds = {row["stage"]: row for row in evaluation["stage_seconds"]}
@@ -123,7 +124,7 @@ def test_embedding_of_trained_models_only_with_class_names():
 
 
 def test_nothing_trained_is_an_error():
-    with pytest.raises(ValueError, match="no trained model"):
+    with pytest.raises(InputError, match="no trained model"):
         build_evaluation(
             [not_trained("ial")], {}, FACETRACK_REPORT, None, {"seconds": 0}, evaluate_params()
         )

@@ -1,65 +1,41 @@
-"""IAL parameters: the project's files are valid; a bad value names the key and what is allowed."""
+"""The keys IAL and ACL share are defined and checked once, with one error type."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import fields
 
 import pytest
-import yaml
 
-from rmfer.training.params import IalParameterError, IalParams
-from tests.conftest import PROJECT_ROOT
+from rmfer.errors import ParameterError, RmferError
+from rmfer.training.acl import AclParams
+from rmfer.training.ial import IalParams
+from rmfer.training.params import TrainingParams
+from tests.conf import base_parameters
 
-
-def base_params() -> dict:
-    return yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
-
-
-@pytest.mark.parametrize("env", ["base", "paper"])
-def test_project_parameter_files_are_valid(env: str):
-    params = yaml.safe_load(Path(PROJECT_ROOT / f"conf/{env}/parameters_ial.yml").read_text())[
-        "ial"
-    ]
-    parsed = IalParams.from_dict(params)
-    assert parsed.to_dict()["augmentation"]["flip"] == 0.5
+SHARED = {f.name for f in fields(TrainingParams)}
 
 
-def test_paper_settings_follow_the_method():
-    params = yaml.safe_load((PROJECT_ROOT / "conf/paper/parameters_ial.yml").read_text())["ial"]
-    assert params["backbone"] == "tf_efficientnet_b2" and params["image_size"] == 260
-    assert (params["optimiser"], params["sam_base"]) == ("sam", "adam")
-    assert (params["lr"], params["epochs"], params["batch_size"], params["tau"]) == (
-        6e-6,
-        30,
-        32,
-        1.0,
-    )
+def test_both_stages_share_one_definition():
+    assert issubclass(IalParams, TrainingParams) and issubclass(AclParams, TrainingParams)
+    assert {f.name for f in fields(IalParams)} & {f.name for f in fields(AclParams)} >= SHARED
+    own = {f.name for f in fields(IalParams)} & {f.name for f in fields(AclParams)} - SHARED
+    assert own == {"tau"}  # a float in ial, "null = ial's" in acl
 
 
 @pytest.mark.parametrize(
-    ("key", "value", "message"),
-    [
-        ("epochs", 0, r"ial\.epochs = 0 is invalid; allowed: an integer >= 1"),
-        ("optimiser", "lbfgs", r"ial\.optimiser = 'lbfgs' .*'adam', 'adamw', 'sgd', 'sam'"),
-        ("lambda_att", -1, r"ial\.lambda_att = -1"),
-        ("num_classes", 6, r"ial\.num_classes = 6 .*7, 8 or null"),
-        ("augmentation", {"flip": 2}, r"ial\.augmentation: .*flip"),
-        ("augmentation", {"mixup": 1}, r"ial\.augmentation: unknown augmentation keys \['mixup'\]"),
-        ("device", "tpu", r"ial\.device = 'tpu'"),
-    ],
+    ("key", "value"), [("lr", 0.0), ("lr", 11.0), ("batch_size", 1), ("optimiser", "lbfgs")]
 )
-def test_bad_values_name_the_key(key: str, value, message: str):
-    params = base_params()
-    params[key] = value
-    with pytest.raises(IalParameterError, match=message):
-        IalParams.from_dict(params)
+@pytest.mark.parametrize(("section", "cls"), [("ial", IalParams), ("acl", AclParams)])
+def test_a_shared_key_has_the_same_rule_in_both_sections(section, cls, key, value):
+    params = base_parameters(section, **{key: value})
+    with pytest.raises(ParameterError, match=rf"{section}\.{key} = ") as caught:
+        cls.from_dict(params)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, RmferError)
 
 
-def test_unknown_and_missing_keys():
-    params = base_params()
-    params["learning_rate"] = 0.1
-    with pytest.raises(IalParameterError, match=r"unknown parameters \['ial\.learning_rate'\]"):
-        IalParams.from_dict(params)
-    del params["learning_rate"], params["tau"]
-    with pytest.raises(IalParameterError, match=r"lack \['tau'\]"):
-        IalParams.from_dict(params)
+@pytest.mark.parametrize(("section", "cls"), [("ial", IalParams), ("acl", AclParams)])
+def test_to_dict_lists_the_keys_as_the_yaml_block_does(section, cls):
+    params = base_parameters(section)
+    assert list(cls.from_dict(params).to_dict()) == list(params)
+    shuffled = dict(reversed(list(params.items())))
+    assert list(cls.from_dict(shuffled).to_dict()) == list(shuffled)

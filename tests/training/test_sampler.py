@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import numpy as np
+import pytest
+import torch
+from torch.utils.data import TensorDataset
 
-from rmfer.training.sampler import ClassBalancedBatchSampler
+from rmfer.errors import ParameterError
+from rmfer.training.sampler import ClassBalancedBatchSampler, labeled_loader
 
 LABELS = np.array([0] * 50 + [1] * 5 + [3] * 20)  # imbalanced, class 2 absent
 
@@ -32,3 +37,33 @@ def test_order_depends_on_seed_and_epoch_only():
     assert list(first) == list(second)
     second.set_epoch(1)
     assert list(first) != list(second)
+
+
+def loader(labels: np.ndarray, samples_per_class: int | None, batch_size: int = 12):
+    return labeled_loader(
+        TensorDataset(torch.arange(len(labels))),
+        labels,
+        batch_size,
+        True,
+        samples_per_class,
+        0,
+        torch.Generator().manual_seed(0),
+        section="acl",
+    )
+
+
+def test_a_class_smaller_than_samples_per_class_is_an_error_naming_it(caplog):
+    with pytest.raises(
+        ParameterError,
+        match=r"class 1 \(Happiness\) has 5 training images, but acl\.samples_per_class = 6 .*"
+        r"at most 5, or set acl\.balanced_sampler: false",
+    ):
+        loader(LABELS, samples_per_class=6)
+    with caplog.at_level(logging.WARNING, logger="rmfer.training.sampler"):
+        loader(LABELS, samples_per_class=None, batch_size=18)  # null: 6 per class, a warning
+    assert "acl.samples_per_class = null gives 6 images per class" in caplog.text
+    assert "class 1 (Happiness) has 5 training images" in caplog.text
+    _, sampler, batch_size = loader(LABELS, samples_per_class=5)  # as many as it has: fine
+    assert sampler is not None and batch_size == 15
+    for batch in sampler:
+        assert len(set(batch)) == len(batch)  # no image twice in a batch

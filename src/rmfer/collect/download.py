@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import av
 import yt_dlp
@@ -20,22 +21,27 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ContentTooShortError, DownloadError, UnsupportedError
 
 from rmfer.collect.params import CollectParams
+from rmfer.errors import RmferError
+from rmfer.files import raise_if_disk_full
 
 logger = logging.getLogger(__name__)
 
 FILE_ID_FIELD = "rmfer_file_id"  # our safe id, injected into the info dict for the out template
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+T = TypeVar("T")
 _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # A missing or unreadable local file does not come back by waiting.
 _LOCAL_FAULTS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 
-class FetchError(Exception):
-    """A video or source could not be fetched; `transient` says whether a retry may help."""
+class FetchError(RmferError):
+    """A video or source could not be fetched; `transient` says whether a retry may help, `url`
+    names what was asked when a candidate led elsewhere."""
 
-    def __init__(self, message: str, transient: bool = False) -> None:
+    def __init__(self, message: str, transient: bool = False, url: str | None = None) -> None:
         super().__init__(message)
         self.transient = transient
+        self.url = url
 
 
 class _YtDlpLog:
@@ -147,6 +153,7 @@ class Fetcher:
         try:
             result = self.ydl.process_ie_result(info, download=True)
         except DownloadError as exc:
+            raise_if_disk_full(exc, self.work_dir)  # a full disk stops the run, never retried
             raise as_fetch_error(exc) from exc
         paths = [d.get("filepath") for d in result.get("requested_downloads") or []]
         paths = [Path(p) for p in paths if p]
@@ -159,6 +166,23 @@ class Fetcher:
         if path.parent != self.work_dir.resolve():
             raise FetchError(f"yt-dlp wrote {path}, outside the work folder {self.work_dir}")
         return path
+
+
+def retrying(what: str, call: Callable[[], T], params: CollectParams) -> T:
+    """Try again, with exponential back-off, when the failure looks temporary."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except FetchError as exc:
+            attempt += 1
+            if not exc.transient or attempt > params.retries:
+                raise
+            wait = params.backoff(attempt)
+            logger.info(
+                "%s: %s; retry %d of %d in %.1f s", what, exc, attempt, params.retries, wait
+            )
+            time.sleep(wait)
 
 
 def entries_of(info: dict[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:

@@ -1,11 +1,19 @@
-"""The collect stage's parameters, checked once so that a typo fails before any download."""
+"""The collect stage's parameters, checked once so that a typo fails before any download.
+
+Every key is required; the defaults and their meaning are in conf/base/parameters_collect.yml.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from yt_dlp.utils import parse_bytes
+
+from rmfer.params import Checker, parse
+
+SECTION = "collect"
+INFINITY = float("inf")
 
 
 def default_format(max_height: int) -> str:
@@ -20,61 +28,30 @@ def default_format(max_height: int) -> str:
 @dataclass(frozen=True)
 class CollectParams:
     videos_dir: str
-    allow_local_files: bool = False
-    max_height: int = 720
-    format: str | None = None  # a yt-dlp format selector; None = default_format(max_height)
-    min_duration_s: float = 0.0
-    max_duration_s: float | None = None
-    min_height: int = 0
-    max_per_source: int | None = None  # cap on the videos one playlist, channel or search gives
-    retries: int = 3
-    backoff_s: float = 1.0  # first wait before a retry; doubles on each try
-    backoff_max_s: float = 60.0
-    rate_limit: str | int | None = None  # bytes/s, e.g. "2M"; None = no limit
-    sleep_s: float = 0.0  # pause before each download (politeness) ...
-    sleep_max_s: float | None = None  # ... drawn at random up to this
-    sleep_requests_s: float = 0.0  # pause between metadata requests
-    socket_timeout_s: float = 30.0
-    progress: bool = True
+    allow_local_files: bool
+    max_height: int
+    format: str | None  # a yt-dlp format selector; None = default_format(max_height)
+    min_duration_s: float
+    max_duration_s: float | None
+    min_height: int
+    max_per_source: int | None  # cap on the videos one playlist, channel or search gives
+    retries: int
+    backoff_s: float  # first wait before a retry; doubles on each try
+    backoff_max_s: float
+    rate_limit: str | int | None  # bytes/s, e.g. "2M"; None = no limit
+    sleep_s: float  # pause before each download (politeness) ...
+    sleep_max_s: float | None  # ... drawn at random up to this
+    sleep_requests_s: float  # pause between metadata requests
+    socket_timeout_s: float
+    concurrency: int  # downloads at once, each with the politeness settings above
+    progress: bool
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> CollectParams:
-        """Reject unknown keys and bad values with the parameter's name."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ValueError(
-                f"collect parameters: unknown key(s) {unknown}; known keys are {sorted(known)} "
-                "(conf/*/parameters_collect.yml)"
-            )
-        if not params.get("videos_dir"):
-            raise ValueError("collect parameters: `videos_dir` is required (the download folder)")
-        out = cls(**params)
-        out._check()
-        return out
-
-    def _check(self) -> None:
-        def bad(name: str, why: str) -> ValueError:
-            return ValueError(f"collect parameters: `{name}` = {getattr(self, name)!r}: {why}")
-
-        if self.max_height <= 0:
-            raise bad("max_height", "must be a positive number of pixels")
-        if self.min_height < 0:
-            raise bad("min_height", "must be >= 0")
-        if self.min_duration_s < 0:
-            raise bad("min_duration_s", "must be >= 0")
-        if self.max_duration_s is not None and self.max_duration_s < self.min_duration_s:
-            raise bad("max_duration_s", "must be >= min_duration_s, or null for no limit")
-        if self.retries < 0:
-            raise bad("retries", "must be >= 0")
-        if self.backoff_s < 0 or self.backoff_max_s < 0:
-            raise bad("backoff_s", "back-off times must be >= 0")
-        if self.max_per_source is not None and self.max_per_source <= 0:
-            raise bad("max_per_source", "must be positive, or null for no cap")
-        if self.rate_limit is not None and self.rate_bytes_per_s is None:
-            raise bad("rate_limit", "write bytes per second, e.g. 2M or 500K, or null")
-        if self.sleep_max_s is not None and self.sleep_max_s < self.sleep_s:
-            raise bad("sleep_max_s", "must be >= sleep_s, or null")
+        """Reject unknown, missing and bad keys, naming the parameter."""
+        result = parse(cls, params, SECTION)
+        _check(Checker(result, SECTION), result)
+        return result
 
     @property
     def format_spec(self) -> str:
@@ -92,3 +69,28 @@ class CollectParams:
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based): exponential, capped."""
         return min(self.backoff_s * 2 ** max(attempt - 1, 0), self.backoff_max_s)
+
+
+def _check(check: Checker, params: CollectParams) -> None:
+    check.text("videos_dir")
+    check.flag("allow_local_files")
+    check.integer("max_height", 1)
+    check.text("format", optional=True)
+    check.number("min_duration_s", 0, INFINITY)
+    check.number("max_duration_s", params.min_duration_s, INFINITY, optional=True)
+    check.integer("min_height", 0)
+    check.integer("max_per_source", 1, optional=True)
+    check.integer("retries", 0)
+    check.number("backoff_s", 0, INFINITY)
+    check.number("backoff_max_s", 0, INFINITY)
+    check.require(
+        params.rate_limit is None or params.rate_bytes_per_s is not None,
+        "rate_limit",
+        "bytes per second, e.g. 2M or 500K, or null for no limit",
+    )
+    check.number("sleep_s", 0, INFINITY)
+    check.number("sleep_max_s", params.sleep_s, INFINITY, optional=True)
+    check.number("sleep_requests_s", 0, INFINITY)
+    check.positive("socket_timeout_s")
+    check.integer("concurrency", 1)
+    check.flag("progress")

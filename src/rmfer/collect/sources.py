@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from rmfer.errors import InputError, MissingInputError
+
 # yt-dlp's search prefixes: ytsearch:q, ytsearch10:q, ytsearchall:q, ytsearchdate5:q, scsearch:q ...
 SEARCH_RE = re.compile(r"^(?P<key>[a-z]+search)(?P<date>date)?(?P<n>\d+|all)?:(?P<query>.*\S.*)$")
 WEB_SCHEMES = ("http", "https")
@@ -40,11 +42,11 @@ def read_sources_csv(path: str | Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError as exc:
-        raise FileNotFoundError(
-            f"{path}: no source list here; write a CSV with a `url` column (README: collect)"
+        raise MissingInputError(
+            f"{path}: no source list here; write a CSV with a `url` column (docs/stages/collect.md)"
         ) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable CSV ({exc}); it needs a `url` column") from exc
+        raise InputError(f"{path}: not a readable CSV ({exc}); it needs a `url` column") from exc
 
 
 def url_column(frame: pd.DataFrame, origin: str) -> str:
@@ -58,7 +60,7 @@ def url_column(frame: pd.DataFrame, origin: str) -> str:
         hint = (
             "Its first line looks like a URL, not a header: add a header line `url,note` above it."
         )
-    raise ValueError(f"{origin}: no `url` column (columns found: {found}). {hint}")
+    raise InputError(f"{origin}: no `url` column (columns found: {found}). {hint}")
 
 
 def check_url(url: str, allow_local_files: bool) -> str | None:

@@ -11,6 +11,7 @@ from torch.utils.data import Dataset
 
 from rmfer.data.images import PixelTable, load_record
 from rmfer.data.index import soft_columns
+from rmfer.errors import InputError
 
 ImageTransform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -37,7 +38,7 @@ class BenchmarkImages(Dataset):
             columns = soft_columns(num_classes)
             missing = [c for c in columns if c not in index.columns]
             if missing:
-                raise ValueError(
+                raise InputError(
                     f"soft labels asked for, but the index lacks {missing}; "
                     "index FERPlus with soft_labels: true"
                 )

@@ -1,4 +1,6 @@
-"""FERPlus (formats.md): FER2013's 48x48 pixels with FERPlus's ten annotator votes per image.
+"""FERPlus: FER2013's 48x48 pixels with FERPlus's ten annotator votes per image.
+
+The layout and label order are in docs/data-formats.md.
 
 The label is the plurality of the eight emotion votes. Ties between emotions go to the lower
 canonical id; an image is dropped when `unknown` or `NF` has at least as many votes as the top
@@ -7,24 +9,31 @@ emotion (no confident expression), when it has no vote, or when FERPlus removed 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from rmfer.data.csv_table import csv_rows
 from rmfer.data.index import (
     CSV_ROW_COLUMN,
+    FORMATS_DOC,
     BenchmarkFormatError,
+    first_holding,
+    layout_candidates,
+    layout_not_found,
+    listed,
     log_summary,
-    require_file,
+    shown,
     soft_columns,
     warn_empty_classes,
     where,
 )
+from rmfer.errors import MissingInputError, ParameterError
 
 PIXELS_FILE = "fer2013.csv"
 VOTES_FILE = "fer2013new.csv"
+FILES = (PIXELS_FILE, VOTES_FILE)
 PIXELS_HEADER = ("emotion", "pixels", "Usage")
 VOTE_EMOTIONS = (
     "neutral",
@@ -40,29 +49,43 @@ VOTE_TO_CANONICAL = (0, 1, 3, 2, 6, 5, 4, 7)
 VOTES_HEADER = ("Usage", "Image name", *VOTE_EMOTIONS, "unknown", "NF")
 USAGE_SPLITS = {"Training": "train", "PublicTest": "validation", "PrivateTest": "test"}
 IMAGE_SIDE = 48
-LAYOUT = f"{PIXELS_FILE} (emotion,pixels,Usage) and {VOTES_FILE} side by side in one folder"
+ARCHIVE_FOLDER = "fer2013"  # what FER2013's archive (fer2013.tar.gz) unpacks to
+LAYOUT = (
+    f"FER2013's {PIXELS_FILE} (emotion,pixels,Usage) and FERPlus's {VOTES_FILE}, each in path or "
+    f"in path/{ARCHIVE_FOLDER}/ (as FER2013's archive unpacks)"
+)
+GENERATED_LAYOUT = (
+    "the FER2013Train/, FER2013Valid/, FER2013Test/ folders that FERPlus's script generates are "
+    f"not read: set path to the folder of the {PIXELS_FILE} and {VOTES_FILE} they were made from"
+)
+CLASS_FOLDERS_LAYOUT = (
+    "a copy in <split>/<class name>/ image folders (FER2013's labels, no votes) is read as "
+    "format image_folder"
+)
+ADVICE = (
+    f"put FER2013's {PIXELS_FILE} (or the {ARCHIVE_FOLDER}/ folder its archive unpacks to) and "
+    f"FERPlus's {VOTES_FILE} there"
+)
 
 
-def _rows(path: Path, header: tuple[str, ...]) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of each data row, after checking the header."""
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        found = next(reader, None)
-        if found is None or tuple(h.strip() for h in found) != header:
-            raise BenchmarkFormatError(
-                f"{where(path, 1)}: header must be {','.join(header)}; got {found}"
-            )
-        rows = []
-        for fields in reader:
-            if not fields:
-                continue
-            if len(fields) != len(header):
-                raise BenchmarkFormatError(
-                    f"{where(path, reader.line_num)}: "
-                    f"expected {len(header)} fields, got {len(fields)}"
-                )
-            rows.append((reader.line_num, fields))
-    return rows
+def _find_files(root: Path) -> tuple[Path, Path]:
+    """fer2013.csv and fer2013new.csv, each in `root` or in the fer2013/ folder in it."""
+    folders = layout_candidates(root, (ARCHIVE_FOLDER,))
+    found = [first_holding(folders, lambda f, n=name: (f / n).is_file()) for name in FILES]
+    if all(folder is not None for folder in found):
+        pixels_folder, votes_folder = found
+        return pixels_folder / PIXELS_FILE, votes_folder / VOTES_FILE
+    looked_for = [folder / name for name in FILES for folder in reversed(folders)]
+    if not any(found):
+        raise layout_not_found(
+            "FERPlus", root, looked_for, [LAYOUT, GENERATED_LAYOUT, CLASS_FOLDERS_LAYOUT], ADVICE
+        )
+    missing = FILES[found.index(None)]
+    raise MissingInputError(
+        f"{missing} not found at {shown(root)} (looked for "
+        f"{listed([folder / missing for folder in reversed(folders)])}); "
+        f"{ADVICE} — see {FORMATS_DOC}"
+    )
 
 
 def _votes(fields: list[str], source: str) -> np.ndarray:
@@ -101,14 +124,16 @@ def soft_label(votes: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 def read_ferplus(root: Path | str, num_classes: int = 8, soft_labels: bool = False) -> pd.DataFrame:
-    """Index FERPlus at `root`; `path` is fer2013.csv and `csv_row` its data row (0-based)."""
+    """Index FERPlus at `root`; `path` is fer2013.csv and `csv_row` its data row (0-based).
+
+    Each file may sit in `root` or in the fer2013/ folder FER2013's archive unpacks to.
+    """
     if num_classes not in (7, 8):
-        raise ValueError(f"FERPlus num_classes must be 7 or 8, got {num_classes!r}")
+        raise ParameterError(f"FERPlus num_classes must be 7 or 8, got {num_classes!r}")
     root = Path(root)
-    pixels_path = require_file(root / PIXELS_FILE, "FER2013 pixels file", LAYOUT)
-    votes_path = require_file(root / VOTES_FILE, "FERPlus votes file", LAYOUT)
-    pixel_rows = _rows(pixels_path, PIXELS_HEADER)
-    vote_rows = _rows(votes_path, VOTES_HEADER)
+    pixels_path, votes_path = _find_files(root)
+    pixel_rows = list(csv_rows(pixels_path, PIXELS_HEADER))
+    vote_rows = list(csv_rows(votes_path, VOTES_HEADER))
     if len(pixel_rows) != len(vote_rows):
         raise BenchmarkFormatError(
             f"{pixels_path} has {len(pixel_rows)} data rows but {votes_path} has {len(vote_rows)}; "

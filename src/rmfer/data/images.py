@@ -8,6 +8,7 @@ from PIL import Image, UnidentifiedImageError
 
 from rmfer.data.ferplus import IMAGE_SIDE
 from rmfer.data.index import BOX_COLUMNS, CSV_ROW_COLUMN, BenchmarkFormatError
+from rmfer.errors import MissingInputError
 
 
 def read_rgb(path: str) -> np.ndarray:
@@ -16,7 +17,7 @@ def read_rgb(path: str) -> np.ndarray:
         with Image.open(path) as image:
             return np.array(image.convert("RGB"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"image {path} does not exist") from None
+        raise MissingInputError(f"image {path} does not exist") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise BenchmarkFormatError(f"image {path} cannot be decoded: {error}") from None
 

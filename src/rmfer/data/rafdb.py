@@ -1,4 +1,7 @@
-"""RAF-DB, basic emotion subset (formats.md): one label file, the split in each file name."""
+"""RAF-DB, basic emotion subset: one label file, the split in each file name.
+
+The layout and RAF-DB's label order are in docs/data-formats.md.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,26 @@ import pandas as pd
 
 from rmfer.data.index import (
     BenchmarkFormatError,
+    first_holding,
+    layout_candidates,
+    layout_not_found,
     log_summary,
-    require_file,
     require_images,
     warn_empty_classes,
     where,
 )
+from rmfer.errors import ParameterError
+from rmfer.labels import RAFDB_TO_CANONICAL
 
 LABEL_FILE = "EmoLabel/list_patition_label.txt"  # sic: RAF-DB spells it "patition"
-RAFDB_TO_CANONICAL = {1: 3, 2: 4, 3: 5, 4: 1, 5: 2, 6: 6, 7: 0}
 SPLIT_PREFIXES = {"train_": "train", "test_": "test"}
 IMAGE_VARIANTS = ("aligned", "original")
-LAYOUT = "basic/EmoLabel/list_patition_label.txt, basic/Image/{aligned,original}/"
+ARCHIVE_FOLDER = "basic"  # what RAF-DB's basic archive unpacks to
+LAYOUT = "basic/EmoLabel/list_patition_label.txt with basic/Image/{aligned,original}/, as unpacked"
+CLASS_FOLDERS_LAYOUT = (
+    "a copy in <split>/<class id 1..7>/ folders is read as format image_folder with label_order "
+    "rafdb"
+)
 
 
 def image_path(root: Path, name: str, variant: str) -> Path:
@@ -30,17 +41,33 @@ def image_path(root: Path, name: str, variant: str) -> Path:
     return root / "Image" / "aligned" / f"{stem}_aligned{dot}{suffix}"
 
 
+def find_basic(root: Path) -> Path:
+    """The `basic/` folder: `root` itself or the `basic/` in it (as RAF-DB's archive unpacks)."""
+    candidates = layout_candidates(root, (ARCHIVE_FOLDER,))
+    found = first_holding(candidates, lambda folder: (folder / LABEL_FILE).is_file())
+    if found is not None:
+        return found
+    inside = root.name != ARCHIVE_FOLDER
+    raise layout_not_found(
+        "RAF-DB",
+        root,
+        [folder / LABEL_FILE for folder in reversed(candidates)],  # the archive's folder first
+        [LAYOUT, CLASS_FOLDERS_LAYOUT],
+        "put the archive's basic/ folder there"
+        if inside
+        else "put what the archive's basic/ folder holds there",
+    )
+
+
 def read_rafdb(root: Path | str, images: str = "aligned") -> pd.DataFrame:
     """Index RAF-DB basic at `root` with canonical labels; 7 classes.
 
     `root` is the `basic/` folder, or the folder that holds it (as RAF-DB unpacks).
     """
-    root = Path(root)
-    if not (root / LABEL_FILE).exists() and (root / "basic" / LABEL_FILE).exists():
-        root = root / "basic"
     if images not in IMAGE_VARIANTS:
-        raise ValueError(f"RAF-DB images must be one of {IMAGE_VARIANTS}, got {images!r}")
-    label_file = require_file(root / LABEL_FILE, "RAF-DB label file", LAYOUT)
+        raise ParameterError(f"RAF-DB images must be one of {IMAGE_VARIANTS}, got {images!r}")
+    root = find_basic(Path(root))
+    label_file = root / LABEL_FILE
     rows: list[dict] = []
     sources: list[str] = []
     seen: dict[str, int] = {}

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
+from rmfer.errors import InputError
 from rmfer.faces.shards import FaceShards, read_header
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 REQUIRED_COLUMNS = ("video_id", "person_id", "time_s", "shard", "offset")
 
 
-class RMFacesError(ValueError):
+class RMFacesError(InputError):
     """No usable face crop: every shard is missing or broken, or the table is unusable."""
 
 

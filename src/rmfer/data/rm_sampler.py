@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rmfer.errors import InputError, ParameterError
+
 REQUIRED_COLUMNS = ("video_id", "person_id", "time_s")
 
 
-class NoUsableAnchorError(ValueError):
+class NoUsableAnchorError(InputError):
     """No face of the table has both a positive and a negative candidate."""
 
 
@@ -72,21 +74,21 @@ class RMSampler:
 
     def __post_init__(self) -> None:
         if self.window_s <= 0 or self.distance_s <= 0:
-            raise ValueError(
+            raise ParameterError(
                 f"window_s ({self.window_s}) and distance_s ({self.distance_s}) must be > 0"
             )
         if not 1 <= self.min_positives <= self.positives:
-            raise ValueError(f"need 1 <= min_positives <= positives, got {self.min_positives}")
+            raise ParameterError(f"need 1 <= min_positives <= positives, got {self.min_positives}")
         if not 1 <= self.min_negatives <= self.negatives:
-            raise ValueError(f"need 1 <= min_negatives <= negatives, got {self.min_negatives}")
+            raise ParameterError(f"need 1 <= min_negatives <= negatives, got {self.min_negatives}")
 
     def fit(self, faces: pd.DataFrame) -> RMSampler:
         """Build the index; face ids are positions in `faces` (0..len-1)."""
         missing = [c for c in REQUIRED_COLUMNS if c not in faces.columns]
         if missing:
-            raise ValueError(f"face tracks lack columns {missing}; facetrack writes them")
+            raise InputError(f"face tracks lack columns {missing}; facetrack writes them")
         if faces.empty:
-            raise ValueError("face tracks are empty: facetrack found no faces in any video")
+            raise InputError("face tracks are empty: facetrack found no faces in any video")
         video = pd.factorize(faces["video_id"])[0].astype(np.int64)
         person = faces["person_id"].to_numpy(np.int64)
         time_s = faces["time_s"].to_numpy(np.float64)

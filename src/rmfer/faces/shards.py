@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rmfer.files import partial_path
+from rmfer.faults import checkpoint
+from rmfer.files import disk_space_for, partial_path
 
 NPY_MAGIC = b"\x93NUMPY\x01\x00"
 HEADER_BYTES = 128  # magic, length and dict, padded: a multiple of 64 as the format wants
@@ -56,7 +57,9 @@ class ShardWriter:
         """Write one crop; its provisional index."""
         if crop.shape != self.crop_shape or crop.dtype != np.uint8:
             raise ValueError(f"crop of {crop.shape} {crop.dtype}, expected {self.crop_shape} uint8")
-        self._file.write(np.ascontiguousarray(crop).data)
+        with disk_space_for(self.path):
+            self._file.write(np.ascontiguousarray(crop).data)
+        checkpoint("shard_append")  # tests/faults/: killed with a shard half written
         self.count += 1
         return self.count - 1
 
@@ -71,7 +74,8 @@ class ShardWriter:
             self.abort()
             raise ValueError(f"keep must be increasing crop indices below {self.count}")
         try:
-            self._file.flush()
+            with disk_space_for(self.path):
+                self._file.flush()
             handle, size = self._file.fileno(), self.crop_bytes
             for row, index in enumerate(keep.tolist()):
                 if index != row:

@@ -1,4 +1,4 @@
-"""The attention network of method.md, its checkpoint format and SAM."""
+"""The attention network of docs/method.md, its checkpoint format and SAM."""
 
 from rmfer.models.checkpoint import load_network, make_checkpoint, read_checkpoint
 from rmfer.models.network import (

@@ -1,4 +1,4 @@
-"""Inter-sample attention (method.md, stage 1): each sample attends over the *other* samples.
+"""Inter-sample attention (docs/method.md, stage 1): each sample attends over the *other* samples.
 
 Pure functions of a batch's features and projections, so the loss, the diagnostics and a hand
 check in the tests all use the same arithmetic.

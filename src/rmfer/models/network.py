@@ -1,4 +1,4 @@
-"""The network of method.md: a timm backbone, the projection head g and two classifiers."""
+"""The network of docs/method.md: a timm backbone, the projection head g and two classifiers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import timm
 import torch
 from torch import nn
 
+from rmfer.errors import ParameterError
 from rmfer.models.attention import attended_features
-from rmfer.models.pretrained import load_backbone_weights
+from rmfer.models.pretrained import init_heads_from_classifier, load_backbone_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -97,12 +98,24 @@ def default_normalisation(backbone: str) -> tuple[tuple[float, ...], tuple[float
 
 
 def build_network(
-    config: NetworkConfig, pretrained_weights: Path | str | None = None
+    config: NetworkConfig,
+    pretrained_weights: Path | str | None = None,
+    init_heads: bool = False,
 ) -> AttentionNet:
-    """A fresh net; `pretrained_weights` is a local file for the backbone (never downloaded)."""
+    """A fresh net; `pretrained_weights` is a local file for the backbone (never downloaded).
+
+    `init_heads` starts both classifiers from the file's expression classifier, as the authors'
+    code does with HSEmotion's weights.
+    """
     if not timm.is_model(config.backbone):
         raise ValueError(f"unknown timm backbone {config.backbone!r}; see timm.list_models()")
     net = AttentionNet(config)
+    if init_heads and not pretrained_weights:
+        raise ParameterError(
+            "init_heads_from_backbone_classifier is true but pretrained_weights is null"
+        )
     if pretrained_weights:
-        load_backbone_weights(net.backbone, Path(pretrained_weights), config.backbone)
+        state = load_backbone_weights(net.backbone, Path(pretrained_weights), config.backbone)
+        if init_heads:
+            init_heads_from_classifier(net, state)
     return net

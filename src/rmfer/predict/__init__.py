@@ -1,7 +1,8 @@
-"""Predict expressions over time for any video, image or folder with a trained checkpoint."""
+"""Predict expressions over time for any video, image or folder with a trained checkpoint
+or its ONNX export."""
 
 from rmfer.predict.inputs import Input, find_inputs
-from rmfer.predict.model import BatchClassifier, Model, ModelError, load_model
+from rmfer.predict.model import BatchClassifier, Model, ModelError, OnnxModel, load_model
 from rmfer.predict.run import DONE, FAILED, InputResult, PredictOptions, image_params, predict
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "InputResult",
     "Model",
     "ModelError",
+    "OnnxModel",
     "PredictOptions",
     "find_inputs",
     "image_params",

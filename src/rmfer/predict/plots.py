@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only: no display on a server or in CI
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from rmfer.files import replace_atomically
 from rmfer.predict.table import dominant_per_person, probabilities
 
 CLASS_COLOURS = plt.get_cmap("tab10").colors
@@ -46,6 +47,6 @@ def timeline_plot(table: pd.DataFrame, labels: tuple[str, ...], title: str, path
         )
     fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    replace_atomically(path, lambda partial: fig.savefig(partial, dpi=100, format="png"))
     plt.close(fig)
     return path

@@ -1,8 +1,10 @@
 """`rmfer predict`: expressions per face and person for any image, video or folder of them.
 
 Each input runs through facetrack's own per-video code (`track_frames`: the same detector,
-tracker, alignment and quality checks, with the same parameters), its kept crops go to the
-trained network in batches, and its outputs are written under the output folder. An input that
+tracker, alignment and quality checks, with the same parameters). Every detected face is
+classified, the checks it fails named in its `quality` (`--min-quality` leaves out the faces
+below a quality), the network's crops go in batches, probabilities are smoothed per person
+when asked (`--smooth`), and the outputs are written under the output folder. An input that
 cannot be read is recorded with its reason and the others go on; the caller decides the exit
 status from the results.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,14 +25,17 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+from rmfer.errors import ParameterError
 from rmfer.faces.detect import RetinaFaceDetector
-from rmfer.faces.facetrack import make_detector, track_detected, track_frames
 from rmfer.faces.params import FacetrackParams
-from rmfer.files import write_atomically
+from rmfer.faces.stream import make_detector, track_detected, track_frames
+from rmfer.files import replace_atomically, write_atomically
 from rmfer.predict.draw import draw_faces
 from rmfer.predict.inputs import IMAGE, IMAGE_SUFFIXES, VIDEO, VIDEO_SUFFIXES, Input, find_inputs
-from rmfer.predict.model import BatchClassifier, Model, ProbabilitySink
+from rmfer.predict.model import BatchClassifier, PredictModel, ProbabilitySink
 from rmfer.predict.plots import timeline_plot
+from rmfer.predict.quality import ANY, select, tolerated_flaws
+from rmfer.predict.smooth import smooth_table
 from rmfer.predict.table import prediction_table, summary_line
 from rmfer.video.decode import DecodeError, SampledFrame, sample_frames
 from rmfer.video.encode import encode_mp4
@@ -46,6 +52,8 @@ class PredictOptions:
     batch_size: int = 64  # crops per network call
     image_group: int = 32  # images whose crops share network batches before their files are written
     progress: bool = True
+    min_quality: str = ANY  # the worst face quality kept in the tables (rmfer.predict.quality)
+    smooth_s: float = 0.0  # window of the per-person moving average; 0: none
 
 
 @dataclass
@@ -67,13 +75,16 @@ def image_params(params: FacetrackParams) -> FacetrackParams:
 
 def predict(
     paths: Iterable[str | Path],
-    model: Model,
+    model: PredictModel,
     params: FacetrackParams,
     options: PredictOptions,
     detector: RetinaFaceDetector | None = None,
     echo: Callable[[str], None] = tqdm.write,
 ) -> list[InputResult]:
     """Every input under `paths`; one summary line each through `echo`, and `summary.csv`."""
+    tolerated_flaws(options.min_quality)  # a wrong value fails before any input is read
+    if not options.smooth_s >= 0:
+        raise ParameterError(f"--smooth is {options.smooth_s}: a window in seconds, 0 or more")
     inputs = find_inputs(paths)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     detector = detector or make_detector(params)
@@ -178,13 +189,13 @@ def _predict_video(
         with bar:
             frames = sample_frames(path, params.sample_rate_hz, threads=params.decode_threads)
             tracks, frames_table, _ = track_frames(
-                frames, path.name, detector, params, sink, bar.update
+                frames, path.name, detector, params, sink, bar.update, every_face=True
             )
     except DecodeError as exc:
         sink.abort()
         return _failed(item, str(exc), echo)
     labels = classifier.model.labels
-    table = prediction_table(str(path), tracks, sink.probabilities(), labels)
+    table, dropped = final_table(str(path), tracks, sink.probabilities(), labels, options)
     outputs = write_table(table, options.out_dir / stem)
     title = f"{path.name}: expression probabilities per person"
     outputs.append(timeline_plot(table, labels, title, options.out_dir / f"{stem}.timeline.png"))
@@ -199,7 +210,7 @@ def _predict_video(
         except DecodeError as exc:
             return _failed(item, f"annotating: {exc}", echo)
     result = InputResult(path, VIDEO, DONE, table=table, frames=len(frames_table), outputs=outputs)
-    result.summary = summary_line(path.name, VIDEO, len(frames_table), table, labels)
+    result.summary = summary_line(path.name, VIDEO, len(frames_table), table, labels, dropped)
     echo(result.summary)
     return result
 
@@ -221,21 +232,36 @@ def _predict_images(
     for (item, stem, image), image_faces in zip(group, faces, strict=True):
         sink = ProbabilitySink(classifier)
         detected = [([SampledFrame(0, 0.0, image)], [image_faces])]
-        tracks, _, _ = track_detected(detected, item.path.name, one_frame, sink)
+        tracks, _, _ = track_detected(detected, item.path.name, one_frame, sink, every_face=True)
         found.append((item, stem, image, tracks, sink))
     labels = classifier.model.labels
     results = []
     for item, stem, image, tracks, sink in found:
-        table = prediction_table(str(item.path), tracks, sink.probabilities(), labels)
+        probs = sink.probabilities()
+        table, dropped = final_table(str(item.path), tracks, probs, labels, options)
         outputs = write_table(table, options.out_dir / stem)
         annotated = options.out_dir / f"{stem}.annotated.png"
         Image.fromarray(draw_faces(image, table, labels)).save(annotated)
         outputs.append(annotated)
         result = InputResult(item.path, IMAGE, DONE, table=table, frames=1, outputs=outputs)
-        result.summary = summary_line(item.path.name, IMAGE, 1, table, labels)
+        result.summary = summary_line(item.path.name, IMAGE, 1, table, labels, dropped)
         echo(result.summary)
         results.append(result)
     return results
+
+
+def final_table(
+    name: str,
+    tracks: pd.DataFrame,
+    probs: np.ndarray,
+    labels: tuple[str, ...],
+    options: PredictOptions,
+) -> tuple[pd.DataFrame, Counter[str]]:
+    """The rows --min-quality keeps, smoothed over the kept rows; the qualities left out."""
+    table, dropped = select(prediction_table(name, tracks, probs, labels), options.min_quality)
+    if options.smooth_s > 0:
+        table = smooth_table(table, labels, options.smooth_s)
+    return table, dropped
 
 
 def write_table(table: pd.DataFrame, base: Path) -> list[Path]:
@@ -243,9 +269,7 @@ def write_table(table: pd.DataFrame, base: Path) -> list[Path]:
     paths = []
     for suffix, write in ((".csv", _to_csv), (".parquet", _to_parquet)):
         final = base.with_name(base.name + suffix)
-        partial = final.with_name(f".{final.name}.partial")
-        write(table, partial)
-        partial.replace(final)
+        replace_atomically(final, lambda partial, write=write: write(table, partial))
         paths.append(final)
     return paths
 
@@ -303,5 +327,5 @@ def write_summary(results: list[InputResult], path: Path) -> Path:
         }
         for r in results
     ]
-    pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).to_csv(path, index=False)
-    return path
+    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return write_atomically(path, table.to_csv(index=False))

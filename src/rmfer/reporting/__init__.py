@@ -1,26 +1,17 @@
-"""Comparing the trained models and writing the report: evaluation, plots, report.md.
+"""Comparing the trained models and writing the report: inference on the test split, the
+report's data (one typed schema), plots and report.md.
 
 Library code with no Kedro imports; the evaluate pipeline's nodes call it.
 """
 
-from rmfer.reporting.baseline import (
-    BaselineParams,
-    baseline_ial_params,
-    is_trained,
-    not_trained_checkpoint,
-    train_baseline,
-)
-from rmfer.reporting.evaluation import ModelResult, evaluate_checkpoint
-from rmfer.reporting.params import EvaluateParameterError, EvaluateParams
+from rmfer.reporting.inference import run_on_test_split
+from rmfer.reporting.params import EvaluateParams
+from rmfer.reporting.schema import Evaluation, Metrics, ModelResult
 
 __all__ = [
-    "BaselineParams",
-    "EvaluateParameterError",
     "EvaluateParams",
+    "Evaluation",
+    "Metrics",
     "ModelResult",
-    "baseline_ial_params",
-    "evaluate_checkpoint",
-    "is_trained",
-    "not_trained_checkpoint",
-    "train_baseline",
+    "run_on_test_split",
 ]

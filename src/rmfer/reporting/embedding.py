@@ -7,6 +7,8 @@ import pandas as pd
 from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 
+from rmfer.errors import InputError
+
 
 def stratified_subset(labels: np.ndarray, limit: int, seed: int) -> np.ndarray:
     """At most `limit` positions, each class keeping its share (t-SNE is quadratic in N)."""
@@ -38,7 +40,7 @@ def tsne_2d(
     """
     keep = stratified_subset(labels, max_samples, seed)
     if len(keep) < 3:
-        raise ValueError(f"t-SNE needs at least 3 test samples, got {len(keep)}")
+        raise InputError(f"t-SNE needs at least 3 test samples, got {len(keep)}")
     chosen = vectors[keep].astype(np.float64)
     chosen /= np.linalg.norm(chosen, axis=1, keepdims=True).clip(min=1e-12)
     tsne = TSNE(

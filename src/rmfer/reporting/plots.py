@@ -16,11 +16,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rmfer.reporting.schema import Evaluation, trained_models
+
 PANEL = 4.2  # inches per panel
-
-
-def _trained(evaluation: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(name, entry) for name, entry in evaluation["models"].items() if entry["trained"]]
 
 
 def _figure(panels: int, title: str, height: float = PANEL) -> tuple[Figure, list[Any]]:
@@ -49,9 +47,9 @@ def _matrix_panel(
     return image
 
 
-def confusion_figure(evaluation: dict[str, Any]) -> Figure:
+def confusion_figure(evaluation: Evaluation) -> Figure:
     """Row-normalised confusion matrices (recall on the diagonal), counts in the cells."""
-    models = _trained(evaluation)
+    models = trained_models(evaluation)
     names = evaluation["label_names"]
     figure, axes = _figure(
         len(models),
@@ -73,9 +71,9 @@ def confusion_figure(evaluation: dict[str, Any]) -> Figure:
     return figure
 
 
-def attention_figure(evaluation: dict[str, Any]) -> Figure:
+def attention_figure(evaluation: Evaluation) -> Figure:
     """Mean attention mass a sample of each class puts on each class (rows sum to 1)."""
-    models = [(n, e) for n, e in _trained(evaluation) if "attention_matrix" in e]
+    models = [(n, e) for n, e in trained_models(evaluation) if "attention_matrix" in e]
     names = evaluation["label_names"]
     figure, axes = _figure(
         len(models),
@@ -94,9 +92,9 @@ def attention_figure(evaluation: dict[str, Any]) -> Figure:
     return figure
 
 
-def embedding_figure(evaluation: dict[str, Any], tables: Mapping[str, pd.DataFrame]) -> Figure:
+def embedding_figure(evaluation: Evaluation, tables: Mapping[str, pd.DataFrame]) -> Figure:
     """t-SNE of the test vectors, one panel per model, coloured by the true label."""
-    models = [(n, e) for n, e in _trained(evaluation) if n in tables]
+    models = [(n, e) for n, e in trained_models(evaluation) if n in tables]
     names = evaluation["label_names"]
     info = evaluation["embedding"]
     figure, axes = _figure(
@@ -129,9 +127,9 @@ def embedding_figure(evaluation: dict[str, Any], tables: Mapping[str, pd.DataFra
     return figure
 
 
-def recall_figure(evaluation: dict[str, Any]) -> Figure:
+def recall_figure(evaluation: Evaluation) -> Figure:
     """Recall of each class, the models side by side."""
-    models = _trained(evaluation)
+    models = trained_models(evaluation)
     names = evaluation["label_names"]
     figure, (axis,) = _figure(1, "Recall per class on the test split", height=PANEL)
     figure.set_size_inches(max(7.0, 1.1 * len(names) + 2), PANEL + 0.6)
@@ -154,9 +152,9 @@ def recall_figure(evaluation: dict[str, Any]) -> Figure:
     return figure
 
 
-def similarity_figure(evaluation: dict[str, Any]) -> Figure:
+def similarity_figure(evaluation: Evaluation) -> Figure:
     """Mean cosine of z over same-label and different-label test pairs, per model."""
-    models = [(n, e) for n, e in _trained(evaluation) if "similarity_same" in e]
+    models = [(n, e) for n, e in trained_models(evaluation) if "similarity_same" in e]
     figure, (axis,) = _figure(1, "Learned similarity: same- vs different-label test pairs")
     figure.set_size_inches(max(6.0, 2.2 * len(models) + 2), PANEL + 0.6)
     positions = np.arange(len(models))
@@ -177,7 +175,7 @@ def similarity_figure(evaluation: dict[str, Any]) -> Figure:
 
 
 def report_figures(
-    evaluation: dict[str, Any], embedding: Mapping[str, pd.DataFrame]
+    evaluation: Evaluation, embedding: Mapping[str, pd.DataFrame]
 ) -> dict[str, Figure]:
     """Every figure of the report, by file name."""
     return {

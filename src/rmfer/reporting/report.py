@@ -7,11 +7,17 @@ and `dvc metrics show` cannot disagree.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import yaml
 
-from rmfer.reporting.summary import FACETRACK_KEYS, MODEL_TITLES
+from rmfer.reporting.schema import (
+    FACETRACK_KEYS,
+    MINING_KINDS,
+    MODEL_TITLES,
+    Evaluation,
+    Metrics,
+    mining_key,
+)
 
 FIGURES = (
     ("confusion.png", "Confusion matrices"),
@@ -33,7 +39,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def comparison_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+def comparison_section(evaluation: Evaluation, metrics: Metrics) -> list[str]:
     rows = []
     for name, figures in metrics["models"].items():
         entry = evaluation["models"][name]
@@ -97,7 +103,7 @@ def figures_section() -> list[str]:
     return lines
 
 
-def facetrack_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+def facetrack_section(evaluation: Evaluation, metrics: Metrics) -> list[str]:
     facetrack = evaluation["facetrack"]
     counts = facetrack["counts"]
     videos = counts.get("videos") or {}
@@ -134,7 +140,7 @@ def facetrack_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> li
     return lines
 
 
-def mining_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+def mining_section(evaluation: Evaluation, metrics: Metrics) -> list[str]:
     mining = evaluation["mining"]
     lines = ["## ACL mining precision", ""]
     if not mining.get("available"):
@@ -143,12 +149,12 @@ def mining_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[
     rows = [
         [
             kind.replace("_", "-"),
-            number(figures[f"positive_precision_{kind}"]),
+            number(figures[mining_key("positive", kind)]),
             str(pairs[kind]["positive"]["pairs"]),
-            number(figures[f"negative_precision_{kind}"]),
+            number(figures[mining_key("negative", kind)]),
             str(pairs[kind]["negative"]["pairs"]),
         ]
-        for kind in ("time_only", "prior")
+        for kind in MINING_KINDS
     ]
     lines += [
         f"Pairs mined for {pairs['anchors']} anchors with ial_model's similarity prior "
@@ -165,7 +171,7 @@ def mining_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[
     return lines
 
 
-def timing_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+def timing_section(evaluation: Evaluation, metrics: Metrics) -> list[str]:
     seconds = metrics["seconds"]
     rows = [
         [
@@ -178,7 +184,7 @@ def timing_section(evaluation: dict[str, Any], metrics: dict[str, Any]) -> list[
     return ["## Time per stage", "", *_table(["stage", "seconds", "source"], rows), ""]
 
 
-def parameters_section(evaluation: dict[str, Any]) -> list[str]:
+def parameters_section(evaluation: Evaluation) -> list[str]:
     text = yaml.safe_dump(evaluation["parameters"], sort_keys=False, default_flow_style=None)
     return [
         "## Parameters",
@@ -193,7 +199,7 @@ def parameters_section(evaluation: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_report(evaluation: dict[str, Any], metrics: dict[str, Any]) -> str:
+def render_report(evaluation: Evaluation, metrics: Metrics) -> str:
     """The whole report.md."""
     lines = [
         "# RMFER report",

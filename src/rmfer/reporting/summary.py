@@ -10,29 +10,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rmfer.errors import InputError
 from rmfer.reporting.embedding import tsne_2d
-from rmfer.reporting.evaluation import ModelResult
 from rmfer.reporting.params import EvaluateParams
-
-MODEL_TITLES = {
-    "baseline": "Baseline (CE only)",
-    "ial": "IAL",
-    "acl": "IAL + ACL",
-}
-DIGITS = 4  # metrics.json and the report carry the same rounded numbers
-HEADLINE_KEYS = (
-    "accuracy",
-    "mean_class_accuracy",
-    "attention_diagonal_mass",
-    "similarity_same",
-    "similarity_different",
-)
-FACETRACK_KEYS = (
-    "recall",
-    "recall_without_away_occluded",
-    "precision",
-    "purity_weighted",
-    "ids_per_reactor",
+from rmfer.reporting.schema import (
+    DIGITS,
+    FACETRACK_KEYS,
+    HEADLINE_KEYS,
+    MINING_KINDS,
+    MINING_SIDES,
+    MODEL_TITLES,
+    EmbeddingInfo,
+    Evaluation,
+    FacetrackFigures,
+    HeadlineModel,
+    Metrics,
+    MiningQuality,
+    ModelEntry,
+    ModelResult,
+    StageSeconds,
+    mining_key,
 )
 
 
@@ -46,7 +43,7 @@ def rounded(value: Any) -> float | None:
 
 def embed_models(
     results: Sequence[ModelResult], params: EvaluateParams
-) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+) -> tuple[dict[str, pd.DataFrame], EmbeddingInfo]:
     """t-SNE coordinates of each trained model's test vectors, and how they were made."""
     started = time.perf_counter()
     tables: dict[str, pd.DataFrame] = {}
@@ -64,7 +61,7 @@ def embed_models(
         )
         names = np.asarray(result.label_names)
         tables[result.name] = table.assign(**{"class": names[table["label"].to_numpy()]})
-    info = {
+    info: EmbeddingInfo = {
         "method": "t-SNE",
         "space": params.embedding.space,
         "perplexity": params.embedding.perplexity,
@@ -74,12 +71,12 @@ def embed_models(
     return tables, info
 
 
-def model_entry(result: ModelResult, stage_metrics: dict[str, Any]) -> dict[str, Any]:
+def model_entry(result: ModelResult, stage_metrics: dict[str, Any]) -> ModelEntry:
     """One model's row of evaluation.json: how it was trained and what it scores."""
     if not result.trained:
         return {"trained": False, "reason": result.reason}
     params = result.info.get("params", {})
-    return {
+    return {  # type: ignore[typeddict-item]  # the metrics' keys are TrainedModel's
         "trained": True,
         "title": MODEL_TITLES.get(result.name, result.name),
         "stage": result.info.get("stage"),
@@ -95,7 +92,7 @@ def model_entry(result: ModelResult, stage_metrics: dict[str, Any]) -> dict[str,
 
 def facetrack_figures(
     report: dict[str, Any], quality: dict[str, Any] | None, quality_path: str | None
-) -> dict[str, Any]:
+) -> FacetrackFigures:
     """facetrack's own counts, and its quality against the demo's sidecars when measured."""
     counts = {
         key: report.get(key)
@@ -123,7 +120,7 @@ def stage_seconds(
     baseline_metrics: dict[str, Any],
     acl_metrics: dict[str, Any],
     evaluate_seconds: float,
-) -> list[dict[str, Any]]:
+) -> list[StageSeconds]:
     """Each stage's time as its outputs record it, and where it came from (or that it is not)."""
     per_video = facetrack_report.get("per_video", {}).values()
     timed = [v["seconds"] for v in per_video if isinstance(v.get("seconds"), (int, float))]
@@ -151,7 +148,7 @@ def stage_seconds(
             "stage": "ial (baseline)",
             "seconds": baseline_metrics.get("seconds"),
             "source": "baseline_metrics.json seconds"
-            if baseline_metrics.get("trained")
+            if "seconds" in baseline_metrics
             else "not trained",
         },
         {
@@ -196,21 +193,24 @@ def run_parameters(
     return parameters
 
 
-def headline_metrics(evaluation: dict[str, Any]) -> dict[str, Any]:
+def headline_model(entry: ModelEntry) -> HeadlineModel:
+    """One model's numbers in metrics.json: HEADLINE_KEYS and the recall per class, rounded."""
+    if not entry["trained"]:
+        return {"trained": False}
+    return {  # type: ignore[return-value]  # HEADLINE_KEYS are TrainedHeadline's keys
+        "trained": True,
+        **{key: rounded(entry.get(key)) for key in HEADLINE_KEYS},
+        "per_class_recall": {
+            label: rounded(value) for label, value in entry["per_class_recall"].items()
+        },
+    }
+
+
+def headline_metrics(evaluation: Evaluation) -> Metrics:
     """metrics.json: the numbers of the report's tables, rounded as the report prints them."""
-    models: dict[str, Any] = {}
-    for name, entry in evaluation["models"].items():
-        if not entry["trained"]:
-            models[name] = {"trained": False}
-            continue
-        models[name] = {
-            "trained": True,
-            **{key: rounded(entry.get(key)) for key in HEADLINE_KEYS},
-            "per_class_recall": {
-                label: rounded(value) for label, value in entry["per_class_recall"].items()
-            },
-        }
-    metrics: dict[str, Any] = {"models": models}
+    metrics: dict[str, Any] = {
+        "models": {name: headline_model(entry) for name, entry in evaluation["models"].items()}
+    }
     facetrack = evaluation["facetrack"]
     if facetrack["available"]:
         metrics["facetrack"] = {
@@ -220,17 +220,18 @@ def headline_metrics(evaluation: dict[str, Any]) -> dict[str, Any]:
         }
     mining = evaluation["mining"]
     if mining.get("available"):
+        figures = mining["ial_model"]
         metrics["mining"] = {
-            f"{side}_precision_{kind}": rounded(mining["ial_model"][kind][side]["precision"])
-            for side in ("positive", "negative")
-            for kind in ("time_only", "prior")
+            mining_key(side, kind): rounded(figures[kind][side]["precision"])
+            for side in MINING_SIDES
+            for kind in MINING_KINDS
         }
     metrics["seconds"] = {
         row["stage"]: round(float(row["seconds"]), 1)
         for row in evaluation["stage_seconds"]
         if row["seconds"] is not None
     }
-    return metrics
+    return metrics  # type: ignore[return-value]  # built in metrics.json's key order
 
 
 def plot_tables(
@@ -260,15 +261,16 @@ def build_evaluation(
     stage_metrics: dict[str, dict[str, Any]],
     facetrack_report: dict[str, Any],
     facetrack_quality: dict[str, Any] | None,
-    embedding: dict[str, Any],
+    embedding: EmbeddingInfo,
     params: EvaluateParams,
-) -> dict[str, Any]:
+) -> Evaluation:
     """evaluation.json: per model everything measured, and the run's context for the report."""
     trained = [r for r in results if r.trained]
     if not trained:
-        raise ValueError("no trained model to evaluate")
+        raise InputError("no trained model to evaluate")
     evaluate_seconds = sum(r.seconds for r in results) + embedding.get("seconds", 0.0)
     acl_metrics = stage_metrics.get("acl", {})
+    no_mining: MiningQuality = {"available": False, "note": "no acl metrics"}
     return {
         "dataset": acl_metrics.get("dataset") or stage_metrics.get("ial", {}).get("dataset"),
         "test_images": len(trained[0].labels),
@@ -278,7 +280,7 @@ def build_evaluation(
         "facetrack": facetrack_figures(
             facetrack_report, facetrack_quality, params.facetrack_quality
         ),
-        "mining": acl_metrics.get("mining_quality", {"available": False, "note": "no acl metrics"}),
+        "mining": acl_metrics.get("mining_quality", no_mining),
         "stage_seconds": stage_seconds(
             facetrack_report,
             stage_metrics.get("ial", {}),

@@ -18,6 +18,7 @@ from rmfer.synth.face import (
     Pose,
     add_sensor_noise,
     composite,
+    encode_jpeg,
     render_face,
     sample_background,
     sample_lighting,
@@ -26,7 +27,7 @@ from rmfer.synth.film import NUM_EXPRESSIONS
 from rmfer.synth.identity import Identity
 from rmfer.synth.params import BenchmarkParams
 
-# RAF-DB's basic label ids (1..7) for each canonical id (formats.md).
+# RAF-DB's basic label ids (1..7) for each canonical id (docs/data-formats.md).
 CANONICAL_TO_RAFDB = {0: 7, 1: 4, 2: 5, 3: 1, 4: 2, 5: 3, 6: 6}
 SPLITS = ("train", "test")
 _NAME_DIGITS = {"train": 5, "test": 4}
@@ -141,14 +142,6 @@ def _annotator_landmarks(
     zoom = float(np.exp(rng.normal(0.0, 0.5 * jitter)))
     moved = (landmarks - centre) @ rotation.T * zoom + centre + rng.normal(0.0, scale, 2)
     return (moved + rng.normal(0.0, 0.25 * scale, landmarks.shape)).astype(np.float32)
-
-
-def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
-    """RGB image to JPEG bytes at `quality`."""
-    ok, data = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return data.tobytes()
 
 
 def label_file_text(items: list[BenchmarkItem]) -> str:

@@ -1,14 +1,17 @@
-"""Training shared by IAL and ACL: the step and epoch loop, losses, metrics, and stage 1."""
+"""Training the attention net: stage 1 (`ial/`), stage 2 (`acl/`) and what they share.
 
-from rmfer.training.ial import IalResult, train_ial
-from rmfer.training.loop import FitResult, fit, train_step
-from rmfer.training.losses import IalLoss, LossTerms, ial_loss
-from rmfer.training.params import IalParameterError, IalParams
+Shared: the parameters both stages have (`params`), the set-up around the loop (`stage`), the
+loop itself (`loop`), its per-epoch curves with dvclive (`live`), optimiser and schedule
+(`optim`), device and precision (`runtime`), class-balanced batches (`sampler`), the splits
+(`splits`) and scoring a net on one (`scoring`, `metrics`).
+"""
+
+from rmfer.training.ial import IalLoss, IalParams, IalResult, ial_loss, train_ial
+from rmfer.training.loop import FitResult, LossTerms, fit, train_step
 
 __all__ = [
     "FitResult",
     "IalLoss",
-    "IalParameterError",
     "IalParams",
     "IalResult",
     "LossTerms",

@@ -19,14 +19,19 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rmfer.faults import checkpoint
 from rmfer.models.sam import SAM, frozen_batch_norm_stats
-from rmfer.training.losses import LossTerms
 from rmfer.training.runtime import Precision, to_device
 
 logger = logging.getLogger(__name__)
 
+LossTerms = dict[str, torch.Tensor]
+"""What a loss callback returns: 'loss' is minimised; every other entry is a detached scalar
+for the log."""
 LossFn = Callable[[nn.Module, Any], LossTerms]
 Evaluate = Callable[[nn.Module], dict[str, Any]]
+EpochHook = Callable[[nn.Module], None]
+EpochLog = Callable[[dict[str, Any]], None]
 
 
 def train_step(
@@ -90,8 +95,28 @@ class FitResult:
     stopped_early: bool = False
 
 
+def _progress_bar(source: Iterable[Any], description: str, progress: bool) -> tqdm:
+    total = len(source) if hasattr(source, "__len__") else None  # type: ignore[arg-type]
+    return tqdm(source, total=total, desc=description, disable=not progress, leave=False)
+
+
 def _mean_terms(steps: list[dict[str, float]]) -> dict[str, float]:
     return {k: sum(s[k] for s in steps) / len(steps) for k in steps[0]} if steps else {}
+
+
+def _history_row(
+    epoch: int,
+    optimiser: torch.optim.Optimizer,
+    steps: list[dict[str, float]],
+    validation: dict[str, Any],
+) -> dict[str, Any]:
+    """One epoch's record: lr, the mean training terms and the numeric validation results."""
+    return {
+        "epoch": epoch,
+        "lr": optimiser.param_groups[0]["lr"],
+        **{f"train_{k}": v for k, v in _mean_terms(steps).items()},
+        **{f"val_{k}": v for k, v in validation.items() if isinstance(v, (int, float))},
+    }
 
 
 def fit(
@@ -111,12 +136,16 @@ def fit(
     progress: bool = True,
     name: str = "train",
     log_keys: tuple[str, ...] = (),
+    before_validation: EpochHook | None = None,
+    on_epoch: EpochLog | None = None,
 ) -> FitResult:
     """Train for `epochs` (batches(epoch) gives each epoch's batches), validating after each.
 
     Keeps the weights with the highest `monitor` in `evaluate`'s result; stops after
     `patience` epochs without improvement when patience is set. `log_keys`: more validation
-    numbers for the per-epoch log line.
+    numbers for the per-epoch log line. `before_validation(net)` runs after an epoch's steps,
+    before it is scored (e.g. re-estimating BatchNorm), so the net scored is the net kept;
+    `on_epoch(row)` receives each epoch's history row (e.g. for dvclive).
     """
     scaler = precision.scaler()
     history: list[dict[str, Any]] = []
@@ -125,16 +154,8 @@ def fit(
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         net.train()
+        bar = _progress_bar(batches(epoch), f"{name} epoch {epoch}/{epochs}", progress)
         steps: list[dict[str, float]] = []
-        source = batches(epoch)
-        total = len(source) if hasattr(source, "__len__") else None  # type: ignore[arg-type]
-        bar = tqdm(
-            source,
-            total=total,
-            desc=f"{name} epoch {epoch}/{epochs}",
-            disable=not progress,
-            leave=False,
-        )
         for batch in bar:
             batch = to_device(batch, device)
             steps.append(train_step(net, batch, loss_fn, optimiser, precision, scaler, grad_clip))
@@ -143,19 +164,17 @@ def fit(
             bar.set_postfix(loss=f"{steps[-1]['loss']:.3f}")
         if not steps:
             raise ValueError(f"{name}: epoch {epoch} had no batch; is the training split empty?")
+        if before_validation is not None:
+            before_validation(net)
         net.eval()
         validation = evaluate(net)
         score = float(validation[monitor])
         if math.isnan(score):
             raise FloatingPointError(f"{name}: validation {monitor} is NaN at epoch {epoch}")
-        history.append(
-            {
-                "epoch": epoch,
-                "lr": optimiser.param_groups[0]["lr"],
-                **{f"train_{k}": v for k, v in _mean_terms(steps).items()},
-                **{f"val_{k}": v for k, v in validation.items() if isinstance(v, (int, float))},
-            }
-        )
+        history.append(_history_row(epoch, optimiser, steps, validation))
+        if on_epoch is not None:
+            on_epoch(history[-1])
+        checkpoint("epoch_end")  # tests/faults/: killed at an epoch boundary
         improved = best is None or score > best.best_validation[monitor]
         if improved:
             state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
@@ -170,15 +189,8 @@ def fit(
         )
         logger.info(
             "%s epoch %d/%d: loss %.4f, val %s %.4f%s%s, %.1f s",
-            name,
-            epoch,
-            epochs,
-            history[-1]["train_loss"],
-            monitor,
-            score,
-            " (best)" if improved else "",
-            extra,
-            time.perf_counter() - started,
+            *(name, epoch, epochs, history[-1]["train_loss"], monitor, score),
+            *(" (best)" if improved else "", extra, time.perf_counter() - started),
         )
         if patience and waited >= patience:
             logger.info("%s: no better %s for %d epochs; stopping early", name, monitor, patience)

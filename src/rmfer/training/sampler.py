@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
+
+from rmfer.errors import ParameterError
+from rmfer.labels import CANONICAL_LABELS
+
+logger = logging.getLogger(__name__)
 
 
 class ClassBalancedBatchSampler(Sampler[list[int]]):
@@ -52,6 +58,35 @@ class ClassBalancedBatchSampler(Sampler[list[int]]):
             yield [batch[i] for i in rng.permutation(len(batch))]
 
 
+def require_enough_per_class(
+    labels: np.ndarray, per_class: int, samples_per_class: int | None, section: str
+) -> None:
+    """Each class must have `per_class` distinct images, or one repeats within a batch.
+
+    An error when `samples_per_class` is set; a warning when it is null and the default
+    (batch_size // classes) asks for more than a small split holds.
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    short = [(int(c), int(n)) for c, n in zip(classes, counts, strict=True) if n < per_class]
+    if not short:
+        return
+    label, count = short[0]
+    name = CANONICAL_LABELS[label] if 0 <= label < len(CANONICAL_LABELS) else str(label)
+    key = f"{section}.samples_per_class"
+    if samples_per_class is None:
+        logger.warning(
+            "%s = null gives %d images per class and batch, but class %d (%s) has %d training "
+            "images: some repeat within a batch",
+            *(key, per_class, label, name, count),
+        )
+        return
+    raise ParameterError(
+        f"class {label} ({name}) has {count} training images, but {key} = {samples_per_class} "
+        f"asks for {per_class} per batch, so an image would repeat within a batch; lower {key} "
+        f"to at most {min(n for _, n in short)}, or set {section}.balanced_sampler: false"
+    )
+
+
 def labeled_loader(
     data: Dataset,
     labels: np.ndarray,
@@ -62,14 +97,18 @@ def labeled_loader(
     generator: torch.Generator,
     num_workers: int = 0,
     pin: bool = False,
+    *,
+    section: str,
 ) -> tuple[DataLoader, ClassBalancedBatchSampler | None, int]:
     """The labeled batches of IAL and of ACL's L_IAL term: (loader, balanced sampler or None,
     batch size). Balanced: `samples_per_class` of each class (default batch_size // classes,
-    at least 2) in about one pass over the data; else shuffled, whole batches only."""
+    at least 2) in about one pass over the data, each class at least that large (`section`
+    names the YAML block in the message); else shuffled, whole batches only."""
     workers = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
     if balanced:
         classes = len(np.unique(labels))
         per_class = samples_per_class or max(2, batch_size // classes)
+        require_enough_per_class(labels, per_class, samples_per_class, section)
         batches = max(1, len(data) // (per_class * classes))
         sampler = ClassBalancedBatchSampler(labels, per_class, batches, seed)
         loader = DataLoader(

@@ -7,13 +7,15 @@ import logging
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from rmfer.errors import InputError, ParameterError
+
 logger = logging.getLogger(__name__)
 
 
 def training_splits(
-    index: pd.DataFrame, validation_split: str, fraction: float, seed: int
+    index: pd.DataFrame, validation_split: str, fraction: float, seed: int, section: str = "ial"
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
-    """(train, validation, test, how validation was chosen).
+    """(train, validation, test, how validation was chosen); errors name `section`'s keys.
 
     auto: the benchmark's own validation split when it has one (FERPlus), else a stratified
     `fraction` of train (RAF-DB and AffectNet have only train and test). `test` selects epochs
@@ -23,24 +25,27 @@ def training_splits(
     test = index[index["split"] == "test"]
     own = index[index["split"] == "validation"]
     if train.empty:
-        raise ValueError("the benchmark index has no train split")
+        raise InputError("the benchmark index has no train split")
     mode = validation_split
     if mode == "auto":
         mode = "validation" if not own.empty else "train_fraction"
     if mode == "validation":
         if own.empty:
-            raise ValueError(
-                "ial.validation_split is 'validation' but the index has no validation split"
+            raise ParameterError(
+                f"{section}.validation_split is 'validation' but the index has no validation split"
             )
         return train, own, test, mode
     if mode == "test":
         if test.empty:
-            raise ValueError("ial.validation_split is 'test' but the index has no test split")
+            raise ParameterError(
+                f"{section}.validation_split is 'test' but the index has no test split"
+            )
         logger.warning("Selecting the best epoch on the test split: test metrics are optimistic")
         return train, test, test, mode
     if not 0 < fraction < 1:
-        raise ValueError(
-            f"ial.validation_fraction must be in (0, 1) to carve a validation set, got {fraction}"
+        raise ParameterError(
+            f"{section}.validation_fraction must be in (0, 1) to carve a validation set, "
+            f"got {fraction}"
         )
     try:
         kept, held = train_test_split(

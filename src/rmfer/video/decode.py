@@ -16,10 +16,12 @@ from pathlib import Path
 import av
 import numpy as np
 
+from rmfer.errors import InputError
+
 EPS = 1e-6  # seconds: timestamps are exact fractions, sampling times floats
 
 
-class DecodeError(ValueError):
+class DecodeError(InputError):
     """The video cannot be decoded to the end; the message names the file and the fault."""
 
 
@@ -116,3 +118,29 @@ class _Clock:
             raise DecodeError(f"frame {index} has no timestamp and the stream no frame rate")
         self.last = now
         return round(now, 6)
+
+
+class ReadablePart:
+    """The frames of a video up to where decoding breaks off, and where that was.
+
+    A web video whose tail is corrupt still has a usable beginning: iterating stops quietly at
+    the break and `stopped` says where; a video with no readable frame raises as before.
+    """
+
+    def __init__(self, frames: Iterator[SampledFrame]) -> None:
+        self._frames = frames
+        self.stopped = ""  # empty: decoded to the end
+
+    def __iter__(self) -> Iterator[SampledFrame]:
+        last: SampledFrame | None = None
+        try:
+            for frame in self._frames:
+                last = frame
+                yield frame
+        except DecodeError as error:
+            if last is None:
+                raise
+            self.stopped = (
+                f"decoding stopped after {last.time_s:.2f} s (frame {last.index}); the frames "
+                f"before are kept: {error}"
+            )

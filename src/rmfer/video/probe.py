@@ -8,8 +8,10 @@ from typing import Any
 
 import av
 
+from rmfer.errors import InputError
 
-class ProbeError(ValueError):
+
+class ProbeError(InputError):
     """The file is not a complete, decodable video; the message names the file and the fault."""
 
 
@@ -50,74 +52,91 @@ def probe_video(path: str | Path) -> VideoInfo:
                 f"{what}: the file has no video stream (format {container.format.name})"
             )
         stream = container.streams.video[0]
-        time_base = stream.time_base
-        packets = 0
-        first_pts: int | None = None
-        last_end: int | None = None
-        decoded = False
-        corrupt = 0
-        last_corrupt = False
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0:  # the demuxer's end-of-stream marker
-                    continue
-                packets += 1
-                last_corrupt = packet.is_corrupt
-                corrupt += last_corrupt
-                if packet.pts is not None:
-                    end = packet.pts + (packet.duration or 0)
-                    first_pts = packet.pts if first_pts is None else min(first_pts, packet.pts)
-                    last_end = end if last_end is None else max(last_end, end)
-                if not decoded:
-                    decoded = bool(stream.codec_context.decode(packet))
-            if not decoded:
-                decoded = bool(stream.codec_context.decode(None))
-        except (av.FFmpegError, EOFError, OSError) as exc:
-            raise ProbeError(f"{what}: the video is corrupt or truncated ({exc})") from exc
-        if packets == 0 or not decoded:
-            raise ProbeError(f"{what}: the video stream holds no decodable frame")
-        if last_corrupt:
-            raise ProbeError(
-                f"{what}: truncated: its last frame is cut short. Delete it and download it again."
-            )
-        if corrupt > 0.01 * packets:
-            raise ProbeError(f"{what}: corrupt: {corrupt} of {packets} frames are damaged")
-        width, height = stream.codec_context.width, stream.codec_context.height
-        rate = stream.average_rate or stream.guessed_rate
-        declared_s = _declared_duration(stream, container)
-        covered_s = (
-            float((last_end - first_pts) * time_base)
-            if time_base is not None and last_end is not None and first_pts is not None
-            else 0.0
+        demuxed = _demux(container, stream, what)
+        return _video_info(stream, container, demuxed, what)
+
+
+@dataclass
+class _Demuxed:
+    """What one pass over the stream's packets found, without decoding more than one frame."""
+
+    packets: int = 0
+    corrupt: int = 0
+    last_corrupt: bool = False
+    first_pts: int | None = None
+    last_end: int | None = None
+    decoded: bool = False
+
+
+def _demux(container: Any, stream: Any, what: str) -> _Demuxed:
+    """Every packet of `stream`: counts, damage, the time they span, and one decoded frame."""
+    found = _Demuxed()
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:  # the demuxer's end-of-stream marker
+                continue
+            found.packets += 1
+            found.last_corrupt = packet.is_corrupt
+            found.corrupt += found.last_corrupt
+            if packet.pts is not None:
+                end = packet.pts + (packet.duration or 0)
+                first, last = found.first_pts, found.last_end
+                found.first_pts = packet.pts if first is None else min(first, packet.pts)
+                found.last_end = end if last is None else max(last, end)
+            if not found.decoded:
+                found.decoded = bool(stream.codec_context.decode(packet))
+        if not found.decoded:
+            found.decoded = bool(stream.codec_context.decode(None))
+    except (av.FFmpegError, EOFError, OSError) as exc:
+        raise ProbeError(f"{what}: the video is corrupt or truncated ({exc})") from exc
+    if found.packets == 0 or not found.decoded:
+        raise ProbeError(f"{what}: the video stream holds no decodable frame")
+    if found.last_corrupt:
+        raise ProbeError(
+            f"{what}: truncated: its last frame is cut short. Delete it and download it again."
         )
-        fps = float(rate) if rate else (packets / covered_s if covered_s > 0 else 0.0)
-        if stream.frames > 0 and packets < stream.frames:
-            raise ProbeError(
-                f"{what}: truncated: {packets} of the {stream.frames} frames its header lists are "
-                "in the file. Delete it and download it again."
-            )
-        if stream.frames <= 0 and declared_s and fps > 0:
-            # Fragmented mp4 (YouTube's DASH) lists no frame count: compare the time the packets
-            # cover with the duration the header declares, allowing two frames and 1 %.
-            missing_s = declared_s - covered_s
-            if missing_s > 2.0 / fps + 0.01 * declared_s:
-                raise ProbeError(
-                    f"{what}: truncated: the packets cover {covered_s:.2f} s of the "
-                    f"{declared_s:.2f} s the header declares. Delete it and download it again."
-                )
-        duration_s = declared_s or covered_s
-        if width <= 0 or height <= 0 or fps <= 0 or duration_s <= 0:
-            raise ProbeError(
-                f"{what}: implausible video ({width}x{height}, {fps} fps, {duration_s} s)"
-            )
-        return VideoInfo(
-            fps=fps,
-            width=int(width),
-            height=int(height),
-            duration_s=float(duration_s),
-            frames=int(stream.frames if stream.frames > 0 else packets),
-            codec=str(stream.codec_context.name),
+    if found.corrupt > 0.01 * found.packets:
+        raise ProbeError(f"{what}: corrupt: {found.corrupt} of {found.packets} frames are damaged")
+    return found
+
+
+def _video_info(stream: Any, container: Any, found: _Demuxed, what: str) -> VideoInfo:
+    """The stream's figures, once its packets are known to cover what its header promises."""
+    packets, time_base = found.packets, stream.time_base
+    width, height = stream.codec_context.width, stream.codec_context.height
+    rate = stream.average_rate or stream.guessed_rate
+    declared_s = _declared_duration(stream, container)
+    covered_s = (
+        float((found.last_end - found.first_pts) * time_base)
+        if time_base is not None and found.last_end is not None and found.first_pts is not None
+        else 0.0
+    )
+    fps = float(rate) if rate else (packets / covered_s if covered_s > 0 else 0.0)
+    if stream.frames > 0 and packets < stream.frames:
+        raise ProbeError(
+            f"{what}: truncated: {packets} of the {stream.frames} frames its header lists are "
+            "in the file. Delete it and download it again."
         )
+    if stream.frames <= 0 and declared_s and fps > 0:
+        # Fragmented mp4 (YouTube's DASH) lists no frame count: compare the time the packets
+        # cover with the duration the header declares, allowing two frames and 1 %.
+        missing_s = declared_s - covered_s
+        if missing_s > 2.0 / fps + 0.01 * declared_s:
+            raise ProbeError(
+                f"{what}: truncated: the packets cover {covered_s:.2f} s of the "
+                f"{declared_s:.2f} s the header declares. Delete it and download it again."
+            )
+    duration_s = declared_s or covered_s
+    if width <= 0 or height <= 0 or fps <= 0 or duration_s <= 0:
+        raise ProbeError(f"{what}: implausible video ({width}x{height}, {fps} fps, {duration_s} s)")
+    return VideoInfo(
+        fps=fps,
+        width=int(width),
+        height=int(height),
+        duration_s=float(duration_s),
+        frames=int(stream.frames if stream.frames > 0 else packets),
+        codec=str(stream.codec_context.name),
+    )
 
 
 def _declared_duration(stream: Any, container: Any) -> float:

@@ -1,4 +1,4 @@
-"""Attention-based contrastive learning on reaction mashup faces (method.md, stage 2)."""
+"""Attention-based contrastive learning on reaction mashup faces (docs/method.md, stage 2)."""
 
 from rmfer.pipelines.acl.pipeline import create_pipeline
 

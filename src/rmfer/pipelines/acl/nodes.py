@@ -7,8 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from rmfer.training.acl import mining_quality, train_acl
-from rmfer.training.acl_params import AclParams
+from rmfer.training.acl import AclParams, mining_quality, train_acl
 
 
 def measure_acl_mining(

@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from rmfer.reporting import EvaluateParams, ModelResult, evaluate_checkpoint
+from rmfer import faults
+from rmfer.reporting import EvaluateParams, Evaluation, Metrics, ModelResult, run_on_test_split
 from rmfer.reporting.plots import report_figures
 from rmfer.reporting.report import render_report
 from rmfer.reporting.summary import build_evaluation, embed_models, headline_metrics, plot_tables
@@ -22,7 +23,8 @@ def evaluate_model(
     benchmark_index: pd.DataFrame, checkpoint: dict[str, Any], params: dict[str, Any], name: str
 ) -> ModelResult:
     """One model (or the not-trained marker) on the test split; the result stays in memory."""
-    return evaluate_checkpoint(name, checkpoint, benchmark_index, EvaluateParams.from_dict(params))
+    faults.checkpoint("evaluate_model")  # tests/faults/: killed, earlier models scored
+    return run_on_test_split(name, checkpoint, benchmark_index, EvaluateParams.from_dict(params))
 
 
 def _facetrack_quality(path: str | None) -> dict[str, Any] | None:
@@ -43,8 +45,8 @@ def compare_models(
     facetrack_report: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[
-    dict[str, Any],
-    dict[str, Any],
+    Evaluation,
+    Metrics,
     dict[str, pd.DataFrame],
     dict[str, pd.DataFrame],
     dict[str, pd.DataFrame],
@@ -74,12 +76,13 @@ def compare_models(
     return evaluation, metrics, confusion, recall, embedding
 
 
-def plot_evaluation(evaluation: dict[str, Any], embedding: dict[str, Any]) -> dict[str, Figure]:
+def plot_evaluation(evaluation: Evaluation, embedding: dict[str, Any]) -> dict[str, Figure]:
     """The report's PNGs; `embedding` partitions load lazily when read back from disk."""
     tables = {name: part() if callable(part) else part for name, part in embedding.items()}
     return report_figures(evaluation, tables)
 
 
-def write_report(evaluation: dict[str, Any], metrics: dict[str, Any]) -> str:
+def write_report(evaluation: Evaluation, metrics: Metrics) -> str:
     """report.md, its numbers taken from metrics.json's dict."""
+    faults.checkpoint("write_report")  # tests/faults/: killed with figures and plot data written
     return render_report(evaluation, metrics)

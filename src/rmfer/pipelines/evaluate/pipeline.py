@@ -5,8 +5,7 @@ import pandas as pd
 from kedro.pipeline import Pipeline, node, pipeline
 
 from rmfer.pipelines.evaluate import nodes
-
-MODELS = ("baseline", "ial", "acl")
+from rmfer.reporting.schema import MODELS
 
 
 def _evaluate(name: str) -> Callable[..., nodes.ModelResult]:
@@ -40,9 +39,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.compare_models,
                 inputs=[
                     *(f"{name}_test_result" for name in MODELS),
-                    "baseline_metrics",
-                    "ial_metrics",
-                    "acl_metrics",
+                    *(f"{name}_metrics" for name in MODELS),
                     "facetrack_report",
                     "params:evaluate",
                 ],

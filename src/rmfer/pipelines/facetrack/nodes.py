@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from rmfer.faces.evaluate import quality_report
-from rmfer.faces.facetrack import run_facetrack
-from rmfer.faces.params import FacetrackParams
+from rmfer.faces.params import EvaluationParams, FacetrackParams
+from rmfer.faces.quality_vs_truth import quality_report
+from rmfer.faces.stage import run_facetrack
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,8 @@ def track_faces(
     an empty dict for `rm_faces`: it saves nothing and only declares the folder as this node's
     output. Likewise `rm_videos` is an input for the lineage (collect -> rm_videos -> facetrack)
     and is never loaded: each video is decoded straight from the path the index gives.
+    With `facetrack.executor` set to `local:N` or a Dask scheduler's address, this node is the
+    driver: the videos run as Dask tasks and their tables are gathered here.
     """
     del rm_videos
     result = run_facetrack(rm_video_index, FacetrackParams.from_dict(params))
@@ -42,9 +44,8 @@ def measure_facetrack_quality(
     For measurement only, and only where a sidecar exists: this node is a pipeline of its own
     (`facetrack_quality`), so environments without a ground truth never run it.
     """
-    report = quality_report(
-        face_tracks, facetrack_frames, demo_video_truth, float(params.get("iou", 0.5))
-    )
+    iou = EvaluationParams.from_dict(params).iou
+    report = quality_report(face_tracks, facetrack_frames, demo_video_truth, float(iou))
     overall = report.get("overall")
     if overall:
         logger.info(

@@ -1,4 +1,4 @@
-"""Inter-sample attention learning on a labeled benchmark (method.md, stage 1)."""
+"""Inter-sample attention learning on a labeled benchmark (docs/method.md, stage 1)."""
 
 from rmfer.pipelines.ial.pipeline import create_pipeline
 

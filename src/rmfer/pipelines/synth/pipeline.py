@@ -14,13 +14,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.render_demo_benchmark,
-                inputs=["demo_world_plan", "params:synth"],
+                inputs="demo_world_plan",
                 outputs=["benchmark", "demo_benchmark_truth"],  # benchmark: catalog_ial.yml
                 name="render_demo_benchmark",
             ),
             node(
                 nodes.render_demo_videos,
-                inputs=["demo_world_plan", "params:synth"],
+                inputs="demo_world_plan",
                 outputs=["demo_videos", "demo_video_truth", "rm_sources"],
                 name="render_demo_videos",
             ),

@@ -1,1 +1,0 @@
-"""Kedro datasets the project needs beyond kedro-datasets."""
