@@ -35,13 +35,14 @@ class Route:
 class Loopback:
     """Routes by unquoted path; anything else is a 404.
 
-    `most_at_once` is the most GETs of delayed routes the server was answering at the same time.
+    `most_at_once` is the most delayed routes (videos) the server was answering at the same time.
     """
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.at_once = 0
         self.most_at_once = 0
+        self._in_flight: dict[str, int] = {}  # path -> GETs of it being answered
         self._count_lock = threading.Lock()
         loopback = self
 
@@ -59,7 +60,7 @@ class Loopback:
                 if route is None or not route.delay_s:
                     self._answer(head=False)
                     return
-                with loopback.answering():
+                with loopback.answering(self.path):
                     time.sleep(route.delay_s)
                     self._answer(head=False)
 
@@ -113,15 +114,21 @@ class Loopback:
         self.thread.start()
 
     @contextlib.contextmanager
-    def answering(self) -> Iterator[None]:
+    def answering(self, path: str) -> Iterator[None]:
+        """Count the videos being answered at once: yt-dlp's sniffing GET of a video may still be
+        answered (the client hung up) when its download GET of the same video starts."""
         with self._count_lock:
-            self.at_once += 1
+            self._in_flight[path] = self._in_flight.get(path, 0) + 1
+            self.at_once = len(self._in_flight)
             self.most_at_once = max(self.most_at_once, self.at_once)
         try:
             yield
         finally:
             with self._count_lock:
-                self.at_once -= 1
+                self._in_flight[path] -= 1
+                if not self._in_flight[path]:
+                    del self._in_flight[path]
+                self.at_once = len(self._in_flight)
 
     def add(self, path: str, body: bytes | str, **kwargs: object) -> str:
         data = body.encode() if isinstance(body, str) else body
