@@ -171,24 +171,29 @@ def make_mp4() -> Callable[..., bytes]:
     return make
 
 
-@pytest.fixture
-def params(tmp_path: Path) -> Callable[..., CollectParams]:
+def fast_collect_params(videos_dir: Path | str, **overrides: object) -> CollectParams:
     """conf/base's parameters with fast back-off, no filters, no progress bars; override by
     keyword."""
+    values: dict[str, object] = {
+        "videos_dir": str(videos_dir),
+        "allow_local_files": True,
+        "min_duration_s": 0,
+        "max_duration_s": None,
+        "min_height": 0,
+        "retries": 2,
+        "backoff_s": 0.01,
+        "socket_timeout_s": 5,
+        "progress": False,
+    }
+    values.update(overrides)
+    return CollectParams.from_dict(base_parameters("collect", **values))
+
+
+@pytest.fixture
+def params(tmp_path: Path) -> Callable[..., CollectParams]:
+    """`fast_collect_params` in this test's folder."""
 
     def make(**overrides: object) -> CollectParams:
-        values: dict[str, object] = {
-            "videos_dir": str(tmp_path / "rm_videos"),
-            "allow_local_files": True,
-            "min_duration_s": 0,
-            "max_duration_s": None,
-            "min_height": 0,
-            "retries": 2,
-            "backoff_s": 0.01,
-            "socket_timeout_s": 5,
-            "progress": False,
-        }
-        values.update(overrides)
-        return CollectParams.from_dict(base_parameters("collect", **values))
+        return fast_collect_params(**{"videos_dir": tmp_path / "rm_videos", **overrides})
 
     return make

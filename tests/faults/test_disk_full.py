@@ -25,7 +25,7 @@ from rmfer.faces.stage import DONE, SKIPPED, run_facetrack
 from rmfer.files import DiskFullError
 from rmfer.synth.params import SynthParams
 from rmfer.synth.world import plan_world, render_video
-from tests.collect.conftest import Loopback
+from tests.collect.conftest import Loopback, fast_collect_params
 from tests.conf import base_parameters
 from tests.conftest import tiny_synth_params
 from tests.faults.conftest import outputs_digest, partial_files
@@ -77,23 +77,6 @@ def loopback():
     server.close()
 
 
-def _collect_params(videos_dir: Path):
-    from rmfer.collect import CollectParams
-
-    values = {
-        "videos_dir": str(videos_dir),
-        "allow_local_files": True,
-        "min_duration_s": 0,
-        "max_duration_s": None,
-        "min_height": 0,
-        "retries": 2,
-        "backoff_s": 0.01,
-        "socket_timeout_s": 5,
-        "progress": False,
-    }
-    return CollectParams.from_dict(base_parameters("collect", **values))
-
-
 def _two_videos(loopback: Loopback) -> pd.DataFrame:
     import numpy as np
 
@@ -111,7 +94,7 @@ def test_collect_stops_on_a_full_disk_and_completes_once_there_is_space(
     loopback, tmp_path, monkeypatch
 ):
     sources = _two_videos(loopback)
-    whole = collect_videos(sources, _collect_params(tmp_path / "whole"))
+    whole = collect_videos(sources, fast_collect_params(tmp_path / "whole"))
     first_size = Path(whole.loc[0, "path"]).stat().st_size
     disk = Disk(first_size + 100)  # the first video fits, the second does not
     sanitize_open = yt_dlp.downloader.common.sanitize_open
@@ -124,12 +107,12 @@ def test_collect_stops_on_a_full_disk_and_completes_once_there_is_space(
     videos = tmp_path / "full"
 
     with pytest.raises(DiskFullError) as error:
-        collect_videos(sources, _collect_params(videos))
+        collect_videos(sources, fast_collect_params(videos))
 
     _assert_says_what_to_do(error, Path(f"{videos}.partial"))
     assert sorted(p.name for p in videos.iterdir()) == ["video0.info.json", "video0.mp4"]
     monkeypatch.undo()
-    again = collect_videos(sources, _collect_params(videos))
+    again = collect_videos(sources, fast_collect_params(videos))
     assert list(again["status"]) == ["already present", "downloaded"]
     for column in ("video_id", "sha256", "size_bytes", "duration_s"):
         assert again[column].tolist() == whole[column].tolist()
