@@ -30,8 +30,8 @@ from rmfer.training import IalParams
 from rmfer.training.acl import AclParams, crop_transform, mining_quality
 from rmfer.training.acl.quality import measure_mining, network_embedder, sidecar_expressions
 from rmfer.training.ial import network_config
+from tests.conf import environment_parameters
 from tests.conftest import PROJECT_ROOT, tiny_synth_params
-from tests.training.environments import environment_parameters
 
 IAL_MODEL = PROJECT_ROOT / "data/06_models/ial.pt"
 # Measured on this world with the session's small IAL net (tests/training/conftest.py, 1000

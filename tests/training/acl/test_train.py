@@ -20,9 +20,9 @@ from rmfer.labels import label_names
 from rmfer.models import build_network, load_network, make_checkpoint
 from rmfer.models.network import NetworkConfig
 from rmfer.training.acl import AclParams, train_acl
+from tests.conf import environment_parameters
 from tests.conftest import PROJECT_ROOT
 from tests.data.layouts import write_image
-from tests.training.environments import environment_parameters
 
 CROP = 16
 

@@ -7,8 +7,8 @@ import yaml
 
 from rmfer.errors import ParameterError
 from rmfer.training import IalParams
+from tests.conf import environment_parameters
 from tests.conftest import PROJECT_ROOT
-from tests.training.environments import environment_parameters
 
 
 def base_params() -> dict:
