@@ -27,9 +27,10 @@ study: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Every stage killed with SIGKILL at named points, then run again (tests/faults/); minutes.
+# Every stage killed with SIGKILL at named points, then run again (tests/faults/), and the
+# catalog datasets killed mid-save (tests/kedro_datasets/); minutes.
 faults: setup
-	$(BIN)/python -m pytest -m faults tests/faults
+	$(BIN)/python -m pytest -m faults tests/faults tests/kedro_datasets
 
 bench: setup
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -39,15 +39,17 @@ from rmfer.training.runtime import Precision, to_device
 CROP = 64  # stored crop side; every crop is resized to the net's input anyway
 
 
-def synthetic_pool(folder: Path, videos: int, persons: int, seconds: float) -> pd.DataFrame:
+def synthetic_pool(
+    folder: Path, videos: int, persons: int, seconds: float, crop: int = CROP
+) -> pd.DataFrame:
     """Random crops on 5 Hz tracks: the shapes facetrack writes, without a video."""
     rng = np.random.default_rng(0)
     rows = []
     for v in range(videos):
-        writer = ShardWriter(folder / f"v{v}.npy", (CROP, CROP, 3))
+        writer = ShardWriter(folder / f"v{v}.npy", (crop, crop, 3))
         for step in range(int(seconds * 5)):
             for person in range(persons):
-                offset = writer.append(rng.integers(0, 256, (CROP, CROP, 3), dtype=np.uint8))
+                offset = writer.append(rng.integers(0, 256, (crop, crop, 3), dtype=np.uint8))
                 rows.append((f"v{v}", step / 5, person, f"v{v}.npy", offset))
         writer.finish(np.arange(writer.count))
     return pd.DataFrame(rows, columns=["video_id", "time_s", "person_id", "shard", "offset"])

@@ -52,6 +52,7 @@ def small_ial_params(**overrides: Any) -> Any:
             "hue": 0,
         },  # colour jitter off: it is slow and not needed here
         live_dir=None,  # no dvclive curves in the repository's data/ from tests
+        state_dir=None,  # nor training states
     )
     params.update(overrides)
     return IalParams.from_dict(params)

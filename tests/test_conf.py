@@ -12,6 +12,7 @@ import yaml
 from kedro.config import OmegaConfigLoader
 
 from rmfer.collect.params import CollectParams
+from rmfer.data.check import CheckParams
 from rmfer.errors import ParameterError
 from rmfer.faces.params import FacetrackParams
 from rmfer.reporting.params import EvaluateParams
@@ -27,6 +28,7 @@ PARSERS = {
     "ial": IalParams.from_dict,
     "ial_run": RunParams.from_dict,
     "baseline_run": RunParams.from_dict,
+    "benchmark_check": CheckParams.from_dict,
     "acl": AclParams.from_dict,
     "facetrack": FacetrackParams.from_dict,
     "collect": CollectParams.from_dict,
@@ -167,6 +169,8 @@ def test_the_papers_outputs_live_apart_from_the_demos(paper):
         parameters["facetrack"]["faces_dir"],
         parameters["ial"]["live_dir"],
         parameters["acl"]["live_dir"],
+        parameters["ial"]["state_dir"],
+        parameters["acl"]["state_dir"],
     ):
         assert folder.startswith("data/paper/"), folder
 

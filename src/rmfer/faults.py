@@ -4,6 +4,7 @@
 process with SIGKILL, as a closed laptop lid or a pre-empted job would: no cleanup, no
 `finally`. Timed kills land somewhere different on every machine; a named point lands in the
 same place every time (tests/faults/). Unset, `checkpoint` costs one dictionary lookup.
+With `RMFER_FAULT_RANK=<r>` as well, only the rank r of a distributed run (its `RANK`) is killed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import signal
 
 VARIABLE = "RMFER_FAULT_AT"
+RANK_VARIABLE = "RMFER_FAULT_RANK"
 
 _calls: dict[str, int] = {}
 
@@ -25,6 +27,12 @@ def _target() -> tuple[str, int] | None:
     return (label, int(count)) if count.isdigit() and int(count) > 0 else None
 
 
+def _this_rank() -> bool:
+    """No rank named, or this process is it (read late: a rank's RANK is set after imports)."""
+    only = os.environ.get(RANK_VARIABLE)
+    return only is None or os.environ.get("RANK", "0") == only
+
+
 _TARGET = _target()  # read once: the variable is set before the process starts
 
 
@@ -34,5 +42,5 @@ def checkpoint(label: str) -> None:
     if target is None or target[0] != label:
         return
     _calls[label] = _calls.get(label, 0) + 1
-    if _calls[label] == target[1]:
+    if _calls[label] == target[1] and _this_rank():
         os.kill(os.getpid(), signal.SIGKILL)

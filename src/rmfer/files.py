@@ -23,14 +23,21 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
 
 
-def replace_atomically(path: str | Path, write: Callable[[Path], Any]) -> Path:
-    """Call `write(temporary)` and rename the result to `path`; on failure nothing is left."""
+def replace_atomically(
+    path: str | Path, write: Callable[[Path], Any], fault_point: str = "replace_atomically"
+) -> Path:
+    """Call `write(temporary)` and rename the result to `path`; on failure nothing is left.
+
+    `fault_point` is the `rmfer.faults` label of the moment between write and rename, so that
+    tests/faults/ can kill there (the catalog's datasets and the image check have labels of
+    their own, so the numbered kill points of the other writes stay where they are).
+    """
     path = Path(path)
     partial = partial_path(path)
     try:
         with disk_space_for(path):
             write(partial)
-        checkpoint("replace_atomically")  # tests/faults/: killed between write and rename
+        checkpoint(fault_point)  # tests/faults/: killed between write and rename
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -68,10 +75,12 @@ def disk_space_for(path: str | Path) -> Iterator[None]:
         raise
 
 
-def write_atomically(path: str | Path, data: bytes | str) -> Path:
-    """`data` (text as UTF-8) at `path`, all of it or none."""
+def write_atomically(
+    path: str | Path, data: bytes | str, fault_point: str = "replace_atomically"
+) -> Path:
+    """`data` (text as UTF-8) at `path`, all of it or none (`fault_point`: replace_atomically's)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    return replace_atomically(path, lambda partial: partial.write_bytes(raw))
+    return replace_atomically(path, lambda partial: partial.write_bytes(raw), fault_point)
 
 
 def warn_orphans(

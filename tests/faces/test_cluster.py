@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 from distributed import Client, LocalCluster
 from tqdm.auto import tqdm
 
-from rmfer.faces.cluster import detectors_loaded, run_tasks
+from rmfer.faces.cluster import detectors_loaded, local_cluster, run_tasks
 from rmfer.faces.stage import DONE, SKIPPED, FacetrackResult, run_facetrack
 from tests.conf import base_parameters
 from tests.faces.conftest import World, facetrack_params
@@ -46,9 +47,7 @@ def serial(four_videos, tmp_path_factory) -> tuple[FacetrackResult, Path]:
 @pytest.fixture(scope="module")
 def cluster() -> tuple[LocalCluster, Client]:
     with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
+        local_cluster(2, threads_per_worker=1, dashboard_address=None) as local,
         Client(local) as client,
     ):
         yield local, client
@@ -75,6 +74,17 @@ def test_a_local_cluster_writes_the_serial_bytes(four_videos, serial, cluster, t
     assert list(result.report["per_video"]) == list(serial[0].report["per_video"])
     # Each worker loaded its detector once, for the two videos it did.
     assert list(client.run(detectors_loaded).values()) == [1, 1]
+
+
+def test_local_workers_are_forked_from_a_server_that_imported_the_detector(cluster):
+    """LOCAL_CLUSTER_CONFIG: no worker imports onnxruntime itself, and none gets a pinned
+    mmap threshold (MALLOC_TRIM_THRESHOLD_ costs ~12% CPU a video)."""
+    _, client = cluster
+    parents = set(client.run(os.getppid).values())
+    assert len(parents) == 1 and os.getpid() not in parents  # one server, not this process
+    server = psutil.Process(parents.pop())
+    assert any("onnxruntime_pybind11_state" in m.path for m in server.memory_maps())
+    assert set(client.run(os.getenv, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
 
 
 def test_workers_killed_mid_video_leave_the_serial_bytes(four_videos, serial, cluster, tmp_path):

@@ -217,11 +217,15 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Bench:
 
 
 def shrink_training(conf: Path) -> None:
-    """Two epochs per IAL run, a few ACL steps, negatives within the tiny world's 2 s videos:
-    training is killed and redone many times."""
+    """Two epochs of two steps per IAL run (the tiny world has 3 images per class: shuffled
+    batches of 8), a few ACL steps, negatives within the tiny world's 2 s videos: training is
+    killed and redone many times. The training state is saved after every step, so that a kill
+    mid-epoch is resumed mid-epoch."""
+    every = {"checkpoint_every_steps": 1}
+    two_steps = {"balanced_sampler": False, "batch_size": 8}
     for name, changes in (
-        ("ial", {"ial": {"epochs": 2, "warmup_epochs": 0}}),
-        ("acl", {"acl": {"epochs": 2, "steps_per_epoch": 2, "distance_s": 1.0}}),  # 2 s videos
+        ("ial", {"ial": {"epochs": 2, "warmup_epochs": 0, **two_steps, **every}}),
+        ("acl", {"acl": {"epochs": 2, "steps_per_epoch": 2, "distance_s": 1.0, **every}}),
     ):
         path = conf / f"parameters_{name}.yml"
         params = yaml.safe_load(path.read_text())

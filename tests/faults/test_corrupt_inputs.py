@@ -85,8 +85,14 @@ def test_the_ial_stage_checks_its_images_before_it_trains(tmp_path, monkeypatch)
 
     index = _rafdb_index(tmp_path / "images", 7)
     Path(index.loc[6, "path"]).write_bytes(b"not a jpeg")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    check = base_parameters("benchmark_check", cache_dir=str(tmp_path / "checks"))
+    whole = base_parameters("subsample", labels_per_class=None)
     monkeypatch.setattr(nodes, "train_run", lambda *a: pytest.fail("training started"))
 
     with pytest.raises(BenchmarkFormatError, match="cannot be decoded"):
-        nodes.index_benchmark(index)
+        nodes.index_benchmark(index, check, whole)
+    assert not (tmp_path / "checks").exists()  # nothing remembered: the next run checks again
+
+    _rafdb_index(tmp_path / "images", 7)  # the user replaces the file
+    assert len(nodes.index_benchmark(index, check, whole)) == 7
+    assert [p.suffix for p in (tmp_path / "checks").iterdir()] == [".ok"]

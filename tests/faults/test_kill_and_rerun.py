@@ -22,7 +22,8 @@ from tests.faults.conftest import (
 )
 
 # (stage, kill point, when it lands): replace_atomically is rmfer.files' write-then-rename,
-# killed after the write and before the rename.
+# killed after the write and before the rename; dataset_save is the same moment in a catalog
+# dataset's save (rmfer.kedro_datasets.atomic).
 CASES = [
     ("synth", "replace_atomically:1", "early: the first benchmark image written, not renamed"),
     ("synth", "replace_atomically:36", "middle: half the benchmark images in place"),
@@ -30,14 +31,19 @@ CASES = [
     ("collect", "collect_video_placed:1", "early: the first video in place, no record yet"),
     ("collect", "replace_atomically:1", "early: the first video's record written, not renamed"),
     ("collect", "replace_atomically:2", "middle: one video done, the second's record unrenamed"),
+    ("collect", "dataset_save:1", "late: rm_video_index.parquet written, not renamed"),
     ("facetrack", "shard_append:1", "early: the first face of the first shard"),
     ("facetrack", "replace_atomically:3", "middle: the first video's record written, not renamed"),
     ("facetrack", "shard_append:100", "middle: one video done, the second's shard half written"),
     ("facetrack", "replace_atomically:6", "late: the last video's record written, not renamed"),
+    ("facetrack", "dataset_save:1", "late: face_tracks.parquet written, not renamed"),
+    ("ial", "training_state_saved:1", "early: the first run's first step of two, state saved"),
     ("ial", "epoch_end:1", "early: the first run's first epoch done"),
     ("ial", "epoch_end:3", "middle: the first run (baseline) done, the second (IAL) one epoch in"),
     ("ial", "replace_atomically:1", "middle: the first model file written, not renamed"),
     ("acl", "epoch_end:1", "early: the first ACL epoch done"),
+    ("acl", "training_state_saved:3", "middle: the first run (control)'s epoch 2, one step in"),
+    ("acl", "training_state_saved:5", "middle: the second run (acl) one step in, RM draws too"),
     ("acl", "replace_atomically:1", "late: the ACL model written, not renamed"),
     ("evaluate", "evaluate_model:1", "early: no model scored yet"),
     ("evaluate", "evaluate_model:3", "middle: two of the three models scored"),
@@ -51,6 +57,23 @@ PREDICT_CASES = [
     ("replace_atomically:7", "late: summary.csv written, not renamed"),
 ]
 IN_DEFAULT_RUN = ("collect", "collect_video_placed:1")
+# Kills after a training state was saved (rmfer.training.state): the re-run continues that
+# training run from it, where the kill was (mid-epoch for training_state_saved: two steps per
+# epoch, a state after each step), rather than from scratch.
+RESUMED = {
+    ("ial", "training_state_saved:1"): ("1", "1"),
+    ("ial", "epoch_end:1"): ("2", "0"),
+    ("ial", "epoch_end:3"): ("2", "0"),
+    ("acl", "epoch_end:1"): ("2", "0"),
+    ("acl", "training_state_saved:3"): ("2", "1"),
+    ("acl", "training_state_saved:5"): ("1", "1"),
+}
+RESUMING = re.compile(r"(\w+): resuming from the training state \S+ at epoch (\d+), step (\d+)")
+# The temporary a kill point must leave: the table kedro-datasets would have left half written.
+LEFT_BEHIND = {
+    ("collect", "dataset_save:1"): "data/02_intermediate/.rm_video_index.parquet.partial",
+    ("facetrack", "dataset_save:1"): "data/03_primary/.face_tracks.parquet.partial",
+}
 
 
 def _summary(output: str) -> str:
@@ -77,15 +100,25 @@ def kill_then_rerun(bench, stage: str, fault: str) -> None:
     wrong = {name for name, digest in left.items() if expected.get(name) != digest}
     assert not wrong, f"the killed run left files that differ from a whole run's: {wrong}"
     leftovers = partial_files(bench.root)
+    if (stage, fault) in LEFT_BEHIND:
+        assert LEFT_BEHIND[stage, fault] in leftovers, f"the kill landed elsewhere: {leftovers}"
 
     rerun = bench.run(stage)
 
     assert rerun.returncode == 0, rerun.stdout[-4000:] + rerun.stderr[-4000:]
     assert bench.result(stage) == expected
     assert partial_files(bench.root) == [], "a temporary outlived the re-run"
+    resumed = RESUMING.search(rerun.stdout + rerun.stderr)
+    where = (resumed[2], resumed[3]) if resumed else None
+    assert where == RESUMED.get((stage, fault)), f"resumed at (epoch, step) {where}"
+    states = sorted((bench.root / "data/06_models").glob("*_state.pt"))
+    assert not states, f"a completed run left its training state: {states}"
+    how = (
+        f"{resumed.group(1)} resumed at epoch {resumed[2]}, step {resumed[3]} | " if resumed else ""
+    )
     print(
         f"\nFAULT-TABLE\t{stage}\t{fault}\tkilled with {len(left)} output file(s) complete, "
-        f"{len(leftovers)} temporary left\t{_summary(rerun.stdout + rerun.stderr)}\tidentical"
+        f"{len(leftovers)} temporary left\t{how}{_summary(rerun.stdout + rerun.stderr)}\tidentical"
     )
 
 

@@ -57,3 +57,22 @@ def test_kedro_run_acl_writes_checkpoint_and_metrics_with_mining_quality(project
     assert figures["time_only"]["positive"]["precision"] > 0.6
     # 2 other persons x 3 to 5 frames within 0.5 s: every anchor gets its 4 positives
     assert figures["time_only"]["positive"]["pairs"] == 20 * 4
+
+    # the control: ACL's training with mu = 0 under the namespace `control`, from the same IAL
+    # weights: no RM face read, no mining copied in, and weights of its own
+    control = torch.load(data / "06_models/control.pt", weights_only=True)
+    assert control["extra"]["stage"] == "control" and control["extra"]["params"]["mu"] == 0.0
+    changed = {
+        key: value
+        for key, value in control["extra"]["params"].items()
+        if checkpoint["extra"]["params"][key] != value
+    }
+    assert changed == {"mu": 0.0}
+    control_metrics = json.loads((data / "08_reporting/control_metrics.json").read_text())
+    assert control_metrics["mining"] == {"rm_faces_read": False}
+    assert "mining_quality" not in control_metrics and control_metrics["epochs_run"] == 1
+    assert control_metrics["ial_test"] == metrics["ial_test"]  # the same starting point
+    assert any(
+        not torch.equal(tensor, checkpoint["state_dict"][name])
+        for name, tensor in control["state_dict"].items()
+    )

@@ -82,7 +82,9 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
     catalog = DataCatalog.from_config(conf["catalog"])
     written = set().union(*(n.outputs for n in pipelines["demo"].nodes))
     outputs = sorted(persisted_paths(conf["catalog"], written))
-    assert {"report", "evaluate_metrics", "baseline_model", "acl_model"} <= set(outputs)
+    assert {"report", "evaluate_metrics", "baseline_model", "control_model", "acl_model"} <= set(
+        outputs
+    )
     for name in outputs:
         if name in {"rm_videos", "rm_faces", "evaluate_figures"}:
             continue  # folders of files, checked below; loading them all is pointless
@@ -94,7 +96,7 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
         "demo_001",
     }
     assert len(list((chain / "data/03_primary/rm_faces").glob("*.npy"))) == 2
-    for name in ("baseline", "ial", "acl"):
+    for name in ("baseline", "ial", "control", "acl"):
         checkpoint = torch.load(chain / f"data/06_models/{name}.pt", weights_only=True)
         assert load_network(checkpoint).config.backbone == "test_efficientnet"
     baseline = json.loads((chain / "data/08_reporting/baseline_metrics.json").read_text())
@@ -109,7 +111,7 @@ def test_every_catalog_output_of_the_chain_exists_and_loads(chain, monkeypatch):
         assert Image.open(png).size[0] >= 400, png
     for kind in ("confusion", "recall", "embedding"):
         folder = chain / "data/08_reporting/plots" / kind
-        assert {p.stem for p in folder.glob("*.csv")} == {"baseline", "ial", "acl"}, kind
+        assert {p.stem for p in folder.glob("*.csv")} == {"baseline", "ial", "control", "acl"}, kind
     test_images = int(
         (
             pd.read_parquet(chain / "data/02_intermediate/benchmark_index.parquet")["split"]
@@ -127,8 +129,14 @@ def test_report_numbers_equal_metrics_json(chain):
     report = (chain / "data/08_reporting/report.md").read_text()
 
     comparison = _table(report, "## Comparison on the test split")
-    titles = {"baseline": "Baseline (CE only)", "ial": "IAL", "acl": "IAL + ACL"}
+    titles = {
+        "baseline": "Baseline (CE only)",
+        "ial": "IAL",
+        "control": "IAL continued (mu = 0)",
+        "acl": "IAL + ACL",
+    }
     assert titles == MODEL_TITLES
+    assert list(comparison) == list(titles.values())  # the control's row, before ACL's
     for name, title in titles.items():
         figures = metrics["models"][name]
         assert figures["trained"]
@@ -155,7 +163,12 @@ def test_report_numbers_equal_metrics_json(chain):
     times = _table(report, "## Time per stage")
     for stage_name, seconds in metrics["seconds"].items():
         assert float(times[stage_name][0]) == seconds
-    assert {"facetrack", "ial (baseline)", "acl", "evaluate"} <= set(metrics["seconds"])
+    assert {"facetrack", "ial (baseline)", "acl", "acl (control)", "evaluate"} <= set(
+        metrics["seconds"]
+    )
+    control = json.loads((chain / "data/08_reporting/control_metrics.json").read_text())
+    assert evaluation["models"]["control"]["accuracy"] == pytest.approx(control["accuracy"])
+    assert evaluation["parameters"]["control"] == {"mu": 0.0}  # what differs from ACL
     assert re.search(r"^ial:\n  seed: 0", report, re.M)  # the run's parameters
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ import torch
 
 from rmfer.models import load_network
 from tests.data.layouts import write_rafdb
-from tests.pipelines.conftest import run_tool
+from tests.pipelines.conftest import run_tool, tool_env
 
 LINES = [f"train_{k:05d}.jpg {1 + k % 7}" for k in range(1, 29)] + [
     f"test_{k:04d}.jpg {1 + k % 7}" for k in range(1, 15)
@@ -68,3 +69,30 @@ def test_a_switched_off_baseline_leaves_its_marker(project_copy):
     assert marker == {"format": "rmfer.not_trained.v1", "reason": "baseline_run.train is false"}
     metrics = json.loads((project_copy / "data/08_reporting/baseline_metrics.json").read_text())
     assert metrics == {"trained": False, "reason": "baseline_run.train is false"}
+
+
+@pytest.mark.slow
+def test_subsample_writes_l_per_class_into_benchmark_index_or_names_the_short_class(
+    project_copy,
+):
+    """The index node alone, on the benchmark above (4 train images per class): L = 2 keeps 2
+    of each and every test image; L = 5 stops, naming a class."""
+    write_rafdb(project_copy / "data/01_raw/demo/rafdb/basic", LINES)
+    run = ["kedro", "run", "--pipeline=ial", "--nodes=index_benchmark"]
+    run_tool([*run, "--params=subsample.labels_per_class=2"], project_copy, timeout=120)
+    index = pd.read_parquet(project_copy / "data/02_intermediate/benchmark_index.parquet")
+    train = index[index["split"] == "train"]
+    assert train.groupby("label").size().tolist() == [2] * 7
+    assert (index["split"] == "test").sum() == 14
+
+    failed = subprocess.run(
+        [*run, "--params=subsample.labels_per_class=5"],
+        cwd=project_copy,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = " ".join((failed.stderr + failed.stdout).split())  # rich wraps the message
+    assert failed.returncode != 0
+    assert "subsample.labels_per_class = 5, but class 0 (Neutral) has only 4 train images" in output

@@ -51,6 +51,9 @@ def model_result(name: str, errors: int, seed: int = 0, epochs: int = 10) -> Mod
         "similarity_different": 0.123456,
     }
     lambda_att = 0.0 if name == "baseline" else 1.0
+    params = {"epochs": epochs, "lambda_att": lambda_att, "seed": 0}
+    if name in ("control", "acl"):  # the acl pipeline's two runs differ in mu alone
+        params["mu"] = 0.0 if name == "control" else 1.0
     return ModelResult(
         name=name,
         trained=True,
@@ -61,12 +64,12 @@ def model_result(name: str, errors: int, seed: int = 0, epochs: int = 10) -> Mod
         features=features,
         embeddings=features,
         seconds=1.5,
-        info={"stage": name, "params": {"epochs": epochs, "lambda_att": lambda_att, "seed": 0}},
+        info={"stage": name, "params": params},
     )
 
 
 def not_trained(name: str = "baseline") -> ModelResult:
-    return ModelResult(name=name, trained=False, reason="baseline_run.train is false")
+    return ModelResult(name=name, trained=False, reason=f"{name}_run.train is false")
 
 
 FACETRACK_REPORT: dict[str, Any] = {

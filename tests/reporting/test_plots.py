@@ -17,7 +17,8 @@ def _figures(baseline_trained: bool):
     results = [
         model_result("baseline", 4) if baseline_trained else not_trained(),
         model_result("ial", 2),
-        model_result("acl", 1),
+        model_result("control", 3, epochs=3),
+        model_result("acl", 1, epochs=3),
     ]
     tables, _ = embed_models(results, evaluate_params())
     return report_figures(evaluation, tables)
@@ -46,7 +47,7 @@ def test_every_figure_is_readable_and_has_a_panel_per_trained_model():
         figure.savefig(png, format="png")
         assert Image.open(png).size[0] > 300, name
     matrices = [_panels(figures[n]) for n in ("confusion.png", "attention.png", "embedding.png")]
-    assert [len(p) for p in matrices] == [2, 2, 2]  # IAL and IAL + ACL; no empty baseline panel
+    assert [len(p) for p in matrices] == [3, 3, 3]  # IAL, control, ACL; no empty baseline panel
     ticks = [t.get_text() for t in _panels(figures["confusion.png"])[0].get_xticklabels()]
     assert ticks == NAMES
     assert _panels(figures["confusion.png"])[0].get_title().startswith("IAL\naccuracy 0.833")
@@ -56,9 +57,9 @@ def test_every_figure_is_readable_and_has_a_panel_per_trained_model():
 
 def test_a_trained_baseline_gets_its_panels_and_bars():
     figures = _figures(baseline_trained=True)
-    assert len(_panels(figures["confusion.png"])) == 3
+    assert len(_panels(figures["confusion.png"])) == 4
     (recall,) = _panels(figures["per_class_recall.png"])
-    assert len(recall.patches) == 3 * 3  # 3 models x 3 classes
+    assert len(recall.patches) == 4 * 3  # 4 models x 3 classes
     assert recall.get_legend().get_texts()[0].get_text().startswith("Baseline (CE only)")
     (similarity,) = _panels(figures["similarity.png"])
     assert [round(p.get_height(), 4) for p in similarity.patches][:2] == [0.8123, 0.8123]

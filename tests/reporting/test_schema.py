@@ -34,11 +34,13 @@ def _evaluation(baseline_trained: bool = True, quality: dict | None = FACETRACK_
     results = [
         model_result("baseline", errors=4) if baseline_trained else not_trained(),
         model_result("ial", errors=2),
+        model_result("control", errors=3),
         model_result("acl", errors=1),
     ]
     stage = {
         "baseline": {"seconds": 40.0} if baseline_trained else {"trained": False},
         "ial": {"dataset": "rafdb"},
+        "control": {},
         "acl": {"mining_quality": MINING},
     }
     params = evaluate_params()
@@ -75,7 +77,7 @@ def test_an_untrained_model_and_a_missing_measurement_conform_too():
     evaluation = _evaluation(baseline_trained=False, quality=None)
     assert _conforms(evaluation["models"]["baseline"], UntrainedModel)
     assert _conforms(evaluation["facetrack"], FacetrackFigures)
-    assert [name for name, _ in trained_models(evaluation)] == ["ial", "acl"]
+    assert [name for name, _ in trained_models(evaluation)] == ["ial", "control", "acl"]
 
 
 def test_metrics_json_holds_the_schemas_keys_in_its_order():

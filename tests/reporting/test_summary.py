@@ -22,10 +22,15 @@ from tests.reporting.fixtures import (
 )
 
 
-def _evaluation(baseline_trained: bool = True, quality: dict | None = FACETRACK_QUALITY):
+def _evaluation(
+    baseline_trained: bool = True,
+    quality: dict | None = FACETRACK_QUALITY,
+    control_trained: bool = True,
+):
     results = [
         model_result("baseline", errors=4) if baseline_trained else not_trained(),
         model_result("ial", errors=2),
+        model_result("control", errors=3, epochs=3) if control_trained else not_trained("control"),
         model_result("acl", errors=1, epochs=3),
     ]
     stage = {
@@ -33,6 +38,7 @@ def _evaluation(baseline_trained: bool = True, quality: dict | None = FACETRACK_
         if baseline_trained
         else {"trained": False},
         "ial": {"dataset": "rafdb", "accuracy": 10 / 12},
+        "control": {"dataset": "rafdb", "seconds": 60.0} if control_trained else {"trained": False},
         "acl": {"dataset": "rafdb", "seconds": 100.5, "mining_quality": MINING},
     }
     embedding = {"method": "t-SNE", "space": "features", "perplexity": 5, "seconds": 2.0}
@@ -52,6 +58,8 @@ def test_headline_metrics_carry_the_models_facetrack_mining_and_times():
     assert ial["per_class_recall"] == {"Neutral": 0.5, "Happiness": 1.0, "Sadness": 1.0}
     assert ial["similarity_same"] == 0.8123 and ial["attention_diagonal_mass"] == 0.6333
     assert metrics["models"]["baseline"]["accuracy"] == 0.6667
+    assert list(metrics["models"]) == ["baseline", "ial", "control", "acl"]
+    assert metrics["models"]["control"]["accuracy"] == 0.75  # 3 of 12 wrong
     assert (
         metrics["facetrack"]["recall"] == 0.9988 and metrics["facetrack"]["ids_per_reactor"] == 1.5
     )
@@ -61,13 +69,14 @@ def test_headline_metrics_carry_the_models_facetrack_mining_and_times():
         "negative_precision_time_only": 0.75,
         "negative_precision_prior": 0.9,
     }
-    # facetrack: 12.25 + 0.5; evaluate: 3 models x 1.5 s + 2 s of t-SNE
+    # facetrack: 12.25 + 0.5; evaluate: 4 models x 1.5 s + 2 s of t-SNE
     assert metrics["seconds"] == {
         "facetrack": 12.8,
         "ial (baseline)": 40.0,
         "acl (mining quality)": 3.5,
         "acl": 100.5,
-        "evaluate": 6.5,
+        "acl (control)": 60.0,
+        "evaluate": 8.0,
     }
 
 
@@ -83,6 +92,22 @@ def test_a_baseline_that_was_not_trained_is_said_so_and_never_scored():
     assert "baseline" not in evaluation["parameters"]
 
 
+def test_a_control_that_was_not_trained_is_said_so_and_never_scored():
+    evaluation = _evaluation(control_trained=False)
+    assert evaluation["models"]["control"] == {
+        "trained": False,
+        "reason": "control_run.train is false",
+    }
+    assert headline_metrics(evaluation)["models"]["control"] == {"trained": False}
+    seconds = {row["stage"]: row for row in evaluation["stage_seconds"]}
+    assert seconds["acl (control)"] == {
+        "stage": "acl (control)",
+        "seconds": None,
+        "source": "not trained",
+    }
+    assert "control" not in evaluation["parameters"]
+
+
 def test_without_facetrack_quality_the_figures_are_absent_and_the_reason_given():
     evaluation = _evaluation(quality=None)
     assert evaluation["facetrack"]["available"] is False
@@ -95,7 +120,8 @@ def test_parameters_list_what_each_model_was_trained_with():
     parameters = _evaluation()["parameters"]
     assert parameters["ial"] == {"epochs": 10, "lambda_att": 1.0, "seed": 0}
     assert parameters["baseline"] == {"lambda_att": 0.0}  # only what differs from IAL
-    assert parameters["acl"]["epochs"] == 3
+    assert parameters["acl"] == {"epochs": 3, "lambda_att": 1.0, "seed": 0, "mu": 1.0}
+    assert parameters["control"] == {"mu": 0.0}  # only what differs from ACL
     assert parameters["facetrack"] == {
         "detector": "bundled",
         "sample_rate_hz": 5,

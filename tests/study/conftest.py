@@ -44,6 +44,7 @@ def tiny_study(root: Path, **changes: Any) -> dict[str, Any]:
             "eval_batch_size": 64,
         },
         choose={},
+        workers=1,  # in this process: the tests patch the trainers
     )
     study["world"].update(dir=str(root / "world"), face_size=32, held_out_videos=1)
     study["world"]["validation_per_class"] = 2

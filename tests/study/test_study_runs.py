@@ -153,3 +153,23 @@ def test_the_kedro_nodes_resume_the_finished_study_and_report_it(study: dict[str
     text, figure = nodes.report_study(records, manifest, raw)
     assert text.startswith("# The method's effect: study")
     assert figure.axes[0].get_xlabel() == "labels per class (L)"
+
+
+def test_worker_processes_run_the_groups_and_the_study_resumes_in_process(
+    study: dict[str, Any], tmp_path: Path
+):
+    """workers 2: each (L, seed) group in a process of its own; the JSONs it writes are the same
+    runs a one-process study then reads instead of training."""
+    raw = {**study["raw"], "seeds": [0, 1], "workers": 2}
+    raw.update(runs_dir=str(tmp_path / "runs"), models_dir=str(tmp_path / "models"))
+    params = StudyParams.from_dict(raw)
+    ial, acl = base_parameters("ial"), base_parameters("acl")
+    records, trained = study_runs.run_study(params, study["world"], ial, acl)
+    planned = [spec.run_id for spec in study_runs.plan_runs(params)]
+    assert [r["run_id"] for r in records] == planned == trained
+    assert len({r["labels_per_class"] for r in records}) == 1 and len(planned) == 2 * len(TINY_ARMS)
+    assert sorted(p.stem for p in (tmp_path / "runs").glob("*.json")) == sorted(planned)
+    again, trained_again = study_runs.run_study(
+        StudyParams.from_dict({**raw, "workers": 1}), study["world"], ial, acl
+    )
+    assert trained_again == [] and again == records

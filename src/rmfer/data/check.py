@@ -2,7 +2,9 @@
 
 A file that cannot be decoded would otherwise stop a training run when its batch comes up,
 possibly hours in. The pass is remembered by the index's fingerprint (its rows and each file's
-size and modification time), so an unchanged benchmark is checked once, not on every run.
+size and modification time), so an unchanged benchmark is checked once, not on every run. The
+markers live in the project (`benchmark_check.cache_dir`, under the environment's data folder),
+like the rest of a run's state: deleting the data folder forgets them too.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,16 +22,27 @@ from rmfer.data.images import PixelTable, load_record
 from rmfer.data.index import BenchmarkFormatError
 from rmfer.errors import MissingInputError
 from rmfer.files import write_atomically
+from rmfer.params import Checker, parse
 
 logger = logging.getLogger(__name__)
 
 SHOWN = 20  # broken images named in the error; the rest are counted
 
 
-def default_cache_dir() -> Path:
-    """Where passed checks are remembered: the user's cache (XDG_CACHE_HOME), like pip's."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "rmfer" / "image_checks"
+SECTION = "benchmark_check"
+
+
+@dataclass(frozen=True)
+class CheckParams:
+    """The `benchmark_check` block (conf/base/parameters_ial.yml)."""
+
+    cache_dir: str  # where an index whose images all decoded is remembered
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any]) -> CheckParams:
+        result = parse(cls, params, SECTION)
+        Checker(result, SECTION).text("cache_dir")
+        return result
 
 
 def index_fingerprint(index: pd.DataFrame) -> str:
@@ -42,12 +57,13 @@ def index_fingerprint(index: pd.DataFrame) -> str:
     return digest.hexdigest()[:32]
 
 
-def check_images(index: pd.DataFrame, cache_dir: Path | None = None) -> int:
+def check_images(index: pd.DataFrame, cache_dir: str | Path) -> int:
     """Decode every row's image; raise BenchmarkFormatError naming the broken ones.
 
-    Returns how many images were decoded (0 when this index passed before).
+    Returns how many images were decoded (0 when this index passed before, as remembered by a
+    marker file in `cache_dir`).
     """
-    marker = (cache_dir or default_cache_dir()) / f"{index_fingerprint(index)}.ok"
+    marker = Path(cache_dir) / f"{index_fingerprint(index)}.ok"
     if marker.is_file():
         return 0
     pixels = PixelTable()
@@ -64,6 +80,6 @@ def check_images(index: pd.DataFrame, cache_dir: Path | None = None) -> int:
             "them (and their label lines), then run again:\n  " + "\n  ".join(broken[:SHOWN]) + more
         )
     marker.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(marker, f"{len(index)} images decoded\n")
+    write_atomically(marker, f"{len(index)} images decoded\n", "image_check")
     logger.info("Benchmark images: all %d decode (checked once per index)", len(index))
     return len(index)

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
+from rmfer.data.crop_cache import CropCache
 from rmfer.data.images import PixelTable, load_record
 from rmfer.data.index import soft_columns
 from rmfer.errors import InputError
@@ -19,7 +20,8 @@ ImageTransform = Callable[[torch.Tensor], torch.Tensor]
 class BenchmarkImages(Dataset):
     """Faces of an index (any split selection) -> {"image", "label"[, "soft_label"]}.
 
-    `transform` maps a (3, H, W) uint8 tensor to the network's input.
+    `transform` maps a (3, H, W) uint8 tensor to the network's input. With `crops` (the
+    index's crop cache) a face is read ready-cut at the cache's size instead of decoded.
     """
 
     def __init__(
@@ -28,8 +30,11 @@ class BenchmarkImages(Dataset):
         transform: ImageTransform,
         num_classes: int,
         soft_labels: bool = False,
+        crops: CropCache | None = None,
     ) -> None:
         self._records = index.reset_index(drop=True).to_dict("records")
+        self._crops = crops
+        self._cached = crops.positions(index) if crops is not None else None
         self.labels = index["label"].to_numpy(dtype=np.int64)
         self._transform = transform
         self._pixels = PixelTable()
@@ -48,7 +53,10 @@ class BenchmarkImages(Dataset):
         return len(self._records)
 
     def __getitem__(self, position: int) -> dict[str, torch.Tensor]:
-        rgb = load_record(self._records[position], self._pixels)
+        if self._crops is not None and self._cached is not None:
+            rgb = self._crops.crop(self._cached[position])
+        else:
+            rgb = load_record(self._records[position], self._pixels)
         image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)
         item = {"image": self._transform(image), "label": torch.tensor(self.labels[position])}
         if self._soft is not None:

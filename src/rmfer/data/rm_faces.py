@@ -120,10 +120,11 @@ class RMFaces(Dataset):
     def __getitem__(self, face: int) -> torch.Tensor:
         return torch.from_numpy(self.read([face])[0]).permute(2, 0, 1)
 
-    def read(self, faces: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Crops of `faces` (ids), in that order: (len, H, W, 3) uint8."""
+    def read(self, faces: Sequence[int] | np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Crops of `faces` (ids), in that order: (len, H, W, 3) uint8, into `out` if given."""
         faces = np.asarray(faces, dtype=np.int64)
-        out = np.empty((len(faces), *self.crop_shape), np.uint8)
+        if out is None:
+            out = np.empty((len(faces), *self.crop_shape), np.uint8)
         codes = self._shard_code[faces]
         for code in np.unique(codes):
             where = np.flatnonzero(codes == code)
@@ -132,10 +133,15 @@ class RMFaces(Dataset):
             out[where[order]] = self._shards.crops(self._shard_names[code], offsets[order])
         return out
 
-    def read_tensor(self, faces: Sequence[int] | np.ndarray) -> torch.Tensor:
+    def read_tensor(self, faces: Sequence[int] | np.ndarray, shared: bool = False) -> torch.Tensor:
         """`read` as a (len, 3, H, W) uint8 tensor, the shape torchvision transforms take.
 
         Channels-last in memory: a view of the crops as read, not a copy (the transpose cost
-        more than the read), and torch's resize is at least as fast on it.
+        more than the read), and torch's resize is at least as fast on it. `shared`: read into
+        shared memory, so a DataLoader worker hands the crops over without copying them again.
         """
-        return torch.from_numpy(self.read(faces)).permute(0, 3, 1, 2)
+        if not shared:
+            return torch.from_numpy(self.read(faces)).permute(0, 3, 1, 2)
+        out = torch.empty((len(faces), *self.crop_shape), dtype=torch.uint8).share_memory_()
+        self.read(faces, out.numpy())
+        return out.permute(0, 3, 1, 2)

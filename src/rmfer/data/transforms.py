@@ -43,9 +43,15 @@ def _finish(mean: tuple[float, ...], std: tuple[float, ...]) -> list[v2.Transfor
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(mean), list(std))]
 
 
+def face_resize(image_size: int) -> v2.Resize:
+    """A face (3, H, W) to (3, S, S), the same dtype: evaluation's resize, and the crop cache's
+    (`rmfer.data.crop_cache`), which a cached face then passes unchanged (same size)."""
+    return v2.Resize((image_size, image_size), antialias=True)
+
+
 def eval_transform(image_size: int, mean: tuple[float, ...], std: tuple[float, ...]) -> v2.Compose:
     """(3, H, W) uint8 -> normalised float (3, S, S)."""
-    return v2.Compose([v2.Resize((image_size, image_size), antialias=True), *_finish(mean, std)])
+    return v2.Compose([face_resize(image_size), *_finish(mean, std)])
 
 
 def train_transform(
@@ -66,7 +72,7 @@ def train_transform(
             )
         )
     else:
-        steps.append(v2.Resize((image_size, image_size), antialias=True))
+        steps.append(face_resize(image_size))
     if augmentation.flip > 0:
         steps.append(v2.RandomHorizontalFlip(augmentation.flip))
     jitter = (

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import cv2
 from tqdm.auto import tqdm
 
 from rmfer.errors import StageError
@@ -36,14 +37,55 @@ Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 
+# How a cluster made for the run (`local:N`) starts its workers, measured on the demo videos.
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    # The workers' statistical profiler (the dashboard's Profile page) costs a few per cent of
+    # every core; a cluster made for one run does without it.
+    "distributed.worker.profile.enabled": False,
+    # Dask exports MALLOC_TRIM_THRESHOLD_ to its workers, which also pins glibc's mmap threshold
+    # at 128 KiB: every decoded frame (0.7 MB) is then mapped and unmapped afresh, ~12% more CPU
+    # a video. Without it, glibc's own adaptive thresholds apply, as in a serial run.
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # Workers forked from one server process that imported WORKER_MODULES once, rather than each
+    # spawned afresh to import them (1.5 CPU-s apiece). The server is itself a fresh interpreter,
+    # so, unlike a plain fork of the driver, no thread or thread pool of the driver is copied.
+    "distributed.worker.multiprocessing-method": "forkserver",
+}
+WORKER_MODULES = ["distributed", "rmfer.faces.stage"]  # stage: where the task function lives
+
+
+@contextmanager
+def local_cluster(
+    workers: int, threads_per_worker: int | None = None, **cluster_args: Any
+) -> Iterator[Any]:
+    """A LocalCluster of `workers` processes started as LOCAL_CLUSTER_CONFIG says.
+
+    Each worker's threads default to its share of this machine's cores. The config stays set
+    while the cluster lives, so that a worker restarted after a crash starts the same way.
+    """
+    import dask
+    from distributed import LocalCluster
+    from distributed.utils import get_mp_context
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        # Has effect until the server first starts; it then serves every later cluster.
+        get_mp_context().set_forkserver_preload(WORKER_MODULES)
+        with LocalCluster(
+            n_workers=workers,
+            threads_per_worker=threads_per_worker or max(1, available_cores() // workers),
+            processes=True,
+            **cluster_args,
+        ) as cluster:
+            yield cluster
+
+
 @contextmanager
 def dask_client(executor: str) -> Iterator[Any]:
     """A client of the scheduler `executor` names; for `local:N`, of a cluster made for the run.
 
     A local worker's threads are its share of this machine's cores, each running one video.
     """
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     workers = local_workers(executor)
     if workers is None:
@@ -58,17 +100,7 @@ def dask_client(executor: str) -> Iterator[Any]:
             logger.info("facetrack: on %s, dashboard %s", executor, client.dashboard_link)
             yield client
         return
-    # The workers' statistical profiler (the dashboard's Profile page) costs a few per cent of
-    # every core; a cluster made for one run does without it.
-    with (
-        dask.config.set({"distributed.worker.profile.enabled": False}),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=max(1, available_cores() // workers),
-            processes=True,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         logger.info(
             "facetrack: on a local cluster of %d workers, dashboard %s",
             workers,
@@ -130,8 +162,9 @@ def worker_detector(params: FacetrackParams) -> RetinaFaceDetector:
     """This process's detector for `params`, loaded by its first video and kept for the others.
 
     A worker's threads are its cores (`dask worker --nthreads`) and each runs one video, so a
-    video has one core: its `detector.in_flight` calls run single-threaded unless
-    `detector.threads` says otherwise. The videos running on a worker share the one model.
+    video has one core: its `detector.in_flight` calls, and OpenCV's resizes and warps in this
+    process, run single-threaded unless `detector.threads` says otherwise. The videos running
+    on a worker share the one model.
     """
     threads = params.detector.threads or 1
     key = repr((params.detector, threads))
@@ -140,6 +173,7 @@ def worker_detector(params: FacetrackParams) -> RetinaFaceDetector:
         if detector is None:
             detector_params = dataclasses.replace(params.detector, threads=threads)
             detector = make_detector(dataclasses.replace(params, detector=detector_params))
+            cv2.setNumThreads(threads)  # OpenCV's default: every core, for each video
             _DETECTORS[key] = detector
             _LOADS[0] += 1
             logger.info("facetrack: detector loaded (%d thread(s) a call)", threads)

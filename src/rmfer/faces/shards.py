@@ -111,6 +111,10 @@ class FaceShards:
         self.folder = Path(folder)
         self._open: dict[str, np.ndarray] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        """A copy for another process (a DataLoader worker) maps the shards itself."""
+        return {**self.__dict__, "_open": {}}
+
     def shard(self, name: str) -> np.ndarray:
         """The whole shard as a read-only memory map (N, size, size, 3) uint8 RGB."""
         array = self._open.get(name)

@@ -79,7 +79,10 @@ def comparison_section(evaluation: Evaluation, metrics: Metrics) -> list[str]:
         "attention and similarity columns measure the projection z = g(f) all against all "
         "(self excluded): the baseline's loss never trains g, so its columns show an untrained "
         "similarity, the reference IAL's attention term is meant to improve on. Epochs are each "
-        "stage's own: IAL + ACL fine-tunes the IAL weights for its epochs.",
+        "stage's own: IAL + ACL fine-tunes the IAL weights for its epochs. IAL continued "
+        "(mu = 0) is the control: ACL's training from the same IAL weights (same steps, "
+        "optimiser, schedule and epoch selection) with L_ACL off, so what IAL + ACL gains over "
+        "it is ACL's doing, not that of more training.",
         "",
         *_table(header, rows),
         "",
@@ -190,7 +193,7 @@ def parameters_section(evaluation: Evaluation) -> list[str]:
         "## Parameters",
         "",
         "As the artifacts record them (checkpoints' `extra.params`, facetrack_report.json); "
-        "the baseline lists only what differs from IAL.",
+        "the baseline lists only what differs from IAL, the control what differs from ACL.",
         "",
         "```yaml",
         text.rstrip(),
@@ -204,9 +207,9 @@ def render_report(evaluation: Evaluation, metrics: Metrics) -> str:
     lines = [
         "# RMFER report",
         "",
-        "The CE-only baseline, IAL and IAL + ACL on the benchmark's test split; written by the "
-        "evaluate pipeline. The numbers are those of metrics.json (`dvc metrics show`); plot data "
-        "for `dvc plots show` is in plots/.",
+        "The CE-only baseline, IAL, IAL continued with mu = 0 (the control) and IAL + ACL on "
+        "the benchmark's test split; written by the evaluate pipeline. The numbers are those of "
+        "metrics.json (`dvc metrics show`); plot data for `dvc plots show` is in plots/.",
         "",
         *comparison_section(evaluation, metrics),
         *figures_section(),

@@ -14,10 +14,11 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
-MODELS = ("baseline", "ial", "acl")  # the report's order
+MODELS = ("baseline", "ial", "control", "acl")  # the report's order
 MODEL_TITLES = {
     "baseline": "Baseline (CE only)",
     "ial": "IAL",
+    "control": "IAL continued (mu = 0)",  # the control: ACL's training with L_ACL off
     "acl": "IAL + ACL",
 }
 DIGITS = 4  # metrics.json and the report carry the same rounded numbers

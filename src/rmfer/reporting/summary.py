@@ -119,6 +119,7 @@ def stage_seconds(
     ial_metrics: dict[str, Any],
     baseline_metrics: dict[str, Any],
     acl_metrics: dict[str, Any],
+    control_metrics: dict[str, Any],
     evaluate_seconds: float,
 ) -> list[StageSeconds]:
     """Each stage's time as its outputs record it, and where it came from (or that it is not)."""
@@ -164,6 +165,13 @@ def stage_seconds(
             "source": "acl_metrics.json seconds",
         },
         {
+            "stage": "acl (control)",
+            "seconds": control_metrics.get("seconds"),
+            "source": "control_metrics.json seconds"
+            if "seconds" in control_metrics
+            else "not trained",
+        },
+        {
             "stage": "evaluate",
             "seconds": round(evaluate_seconds, 1),
             "source": "evaluate: inference of each model and the t-SNE",
@@ -187,8 +195,13 @@ def run_parameters(
     if baseline is not None and baseline.trained:
         own = baseline.info.get("params", {})
         parameters["baseline"] = {k: v for k, v in own.items() if ial.get(k) != v}
+    acl = by_name["acl"].info.get("params", {}) if "acl" in by_name else {}
     if "acl" in by_name:
-        parameters["acl"] = by_name["acl"].info.get("params", {})
+        parameters["acl"] = acl
+    control = by_name.get("control")
+    if control is not None and control.trained:
+        own = control.info.get("params", {})
+        parameters["control"] = {k: v for k, v in own.items() if acl.get(k) != v}
     parameters["evaluate"] = params.to_dict()
     return parameters
 
@@ -286,6 +299,7 @@ def build_evaluation(
             stage_metrics.get("ial", {}),
             stage_metrics.get("baseline", {}),
             acl_metrics,
+            stage_metrics.get("control", {}),
             evaluate_seconds,
         ),
         "parameters": run_parameters(results, facetrack_report, params),

@@ -48,6 +48,7 @@ class StudyParams:
     max_ial_epochs: int  # ... and at most this many epochs (a validation pass ends each)
     feature_faces: int  # held-out RM faces whose pairwise similarities are correlated
     metric: str  # what the plot and the paired differences compare
+    workers: int  # processes running (L, seed) groups at once; 1 = in this process
     ial: dict[str, Any]  # changes to conf/base `ial` for every study run
     acl: dict[str, Any]  # changes to conf/base `acl` for every study run
     arm_settings: dict[str, ArmParams]
@@ -83,7 +84,7 @@ class StudyParams:
         check.require(self.control in self.arms, "control", f"one of study.arms {self.arms}")
         for key in ("runs_dir", "models_dir", "world.dir"):
             check.text(key)
-        for key in ("ial_steps", "max_ial_epochs", "feature_faces", "world.face_size"):
+        for key in ("ial_steps", "max_ial_epochs", "feature_faces", "world.face_size", "workers"):
             check.integer(key, 1 if key != "feature_faces" else 2)
         check.integer("world.held_out_videos", 1)
         check.integer("world.validation_per_class", 1)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,13 @@ from typing import Any
 
 import pandas as pd
 import torch
+from joblib import Parallel, delayed
 
 from rmfer.files import replace_atomically, write_atomically
 from rmfer.models.checkpoint import load_network, read_checkpoint
 from rmfer.study.measure import run_figures
 from rmfer.study.params import StudyParams, choices, merge
-from rmfer.study.world import StudyWorld, labeled_subset
+from rmfer.study.world import StudyWorld, labeled_subset, load_world
 from rmfer.training.acl import AclParams, train_acl
 from rmfer.training.ial.params import IalParams
 from rmfer.training.ial.train import train_ial
@@ -32,8 +34,9 @@ from rmfer.training.ial.train import train_ial
 logger = logging.getLogger(__name__)
 
 # Each key the study sets itself in every ial/acl block, when the block has it: no live logging
-# per run (the run JSON is the record), no progress bars.
-QUIET = {"live_dir": None, "progress": False}
+# per run (the run JSON is the record), no progress bars, no training-state file (the study
+# resumes by whole runs; its runs would share the pipeline's <state_dir>/<run>_state.pt).
+QUIET = {"live_dir": None, "progress": False, "state_dir": None}
 
 
 @dataclass(frozen=True)
@@ -224,28 +227,30 @@ def finished(path: Path, key: str) -> dict[str, Any] | None:
     return None
 
 
-def run_study(
-    params: StudyParams, world: StudyWorld, base_ial: dict[str, Any], base_acl: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every planned run's record, and the ids of those this call trained (the rest were read)."""
+def _run_group(
+    specs: list[RunSpec],
+    params: StudyParams,
+    world: StudyWorld,
+    base_ial: dict[str, Any],
+    base_acl: dict[str, Any],
+) -> list[tuple[dict[str, Any], bool]]:
+    """The runs of one (L, seed), in order: (record, trained by this call). Each finished run is
+    written at once, so a killed study loses at most the run in progress."""
     folder = Path(params.runs_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     checkpoints = IalCheckpoints(params.models_dir, world.manifest["fingerprint"])
-    records, trained = [], []
-    plan = plan_runs(params)
-    for number, spec in enumerate(plan, start=1):
+    results = []
+    for spec in specs:
         path = folder / f"{spec.run_id}.json"
         setup = run_setup(spec, params, world, base_ial, base_acl)
         record = finished(path, setup.key)
         if record is not None:
-            records.append(record)
+            results.append((record, False))
             continue
-        logger.info("Study run %d/%d: %s", number, len(plan), spec.run_id)
+        logger.info("Study run %s", spec.run_id)
         record = run_one(spec, setup, params, world, checkpoints)
         folder.mkdir(parents=True, exist_ok=True)  # again: a run takes minutes
         write_atomically(path, json.dumps(record, indent=1, default=str))
-        records.append(record)
-        trained.append(spec.run_id)
+        results.append((record, True))
         logger.info(
             "Study run %s: test %s %.3f in %.0f s",
             spec.run_id,
@@ -253,4 +258,49 @@ def run_study(
             record["test"][params.metric],
             record["seconds"],
         )
+    return results
+
+
+def _run_group_in_worker(
+    specs: list[RunSpec],
+    params: StudyParams,
+    base_ial: dict[str, Any],
+    base_acl: dict[str, Any],
+    threads: int,
+) -> list[tuple[dict[str, Any], bool]]:
+    """`_run_group` in a worker process: its own share of the cores and its own copy of the
+    world's tables."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    torch.set_num_threads(threads)
+    return _run_group(specs, params, load_world(params.world), base_ial, base_acl)
+
+
+def _groups(plan: list[RunSpec]) -> list[list[RunSpec]]:
+    """The plan cut into its (L, seed) groups: the runs that share one IAL checkpoint."""
+    groups: dict[tuple[int, int], list[RunSpec]] = {}
+    for spec in plan:
+        groups.setdefault((spec.labels, spec.seed), []).append(spec)
+    return list(groups.values())
+
+
+def run_study(
+    params: StudyParams, world: StudyWorld, base_ial: dict[str, Any], base_acl: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every planned run's record, and the ids of those this call trained (the rest were read).
+
+    With `study.workers` > 1 the (L, seed) groups run in that many processes, each with an equal
+    share of the cores: small nets at 48 px use one core better than two threads share it."""
+    Path(params.runs_dir).mkdir(parents=True, exist_ok=True)
+    groups = _groups(plan_runs(params))
+    if params.workers == 1:
+        results = [r for g in groups for r in _run_group(g, params, world, base_ial, base_acl)]
+    else:
+        threads = max(1, (os.cpu_count() or 1) // params.workers)
+        jobs = Parallel(n_jobs=params.workers)(
+            delayed(_run_group_in_worker)(g, params, base_ial, base_acl, threads) for g in groups
+        )
+        results = [r for group in jobs for r in group]
+    records = [record for record, _ in results]
+    trained = [record["run_id"] for record, fresh in results if fresh]
     return records, trained

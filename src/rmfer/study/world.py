@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rmfer.data.rafdb import read_rafdb
+from rmfer.data.subsample import labeled_subset as labeled_subset  # runs.py imports it here
 from rmfer.faces.align import similarity_transforms, warp_aligned
 from rmfer.faces.shards import ShardWriter
 from rmfer.files import replace_atomically, write_atomically
@@ -190,13 +191,3 @@ def carve_validation(index: pd.DataFrame, per_class: int, seed: int) -> pd.DataF
         chosen = rng.permutation(rows.index.to_numpy())[:per_class]
         index.loc[chosen, "split"] = "validation"
     return index
-
-
-def labeled_subset(benchmark: pd.DataFrame, labels_per_class: int, seed: int) -> pd.DataFrame:
-    """L train images per class for one seed (nested: L=10 is in L=30 is in L=300), with the
-    fixed validation and test splits."""
-    keep = benchmark["split"] != "train"
-    for label, rows in benchmark[benchmark["split"] == "train"].groupby("label"):
-        order = np.random.default_rng([seed, int(label)]).permutation(rows.index.to_numpy())
-        keep.loc[order[:labels_per_class]] = True
-    return benchmark[keep]

@@ -3,7 +3,8 @@
 Shared: the parameters both stages have (`params`), the set-up around the loop (`stage`), the
 loop itself (`loop`), its per-epoch curves with dvclive (`live`), optimiser and schedule
 (`optim`), device and precision (`runtime`), class-balanced batches (`sampler`), the splits
-(`splits`) and scoring a net on one (`scoring`, `metrics`).
+(`splits`), scoring a net on one (`scoring`, `metrics`), and several processes
+(`distributed`: launch, DDP; `collectives`: what the ranks exchange).
 """
 
 from rmfer.training.ial import IalLoss, IalParams, IalResult, ial_loss, train_ial

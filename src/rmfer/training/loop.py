@@ -7,6 +7,7 @@ and early stopping.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -21,7 +22,10 @@ from tqdm.auto import tqdm
 
 from rmfer.faults import checkpoint
 from rmfer.models.sam import SAM, frozen_batch_norm_stats
+from rmfer.training.collectives import local_gradients, mean_over_ranks, rank_zero_says
+from rmfer.training.distributed import is_main
 from rmfer.training.runtime import Precision, to_device
+from rmfer.training.state import Progress, Trained, TrainingState
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +50,18 @@ def train_step(
     """One optimiser update on a batch already on the device; returns the loss terms as floats.
 
     With SAM the loss is computed twice: at w, then at the perturbed weights (BatchNorm
-    statistics frozen for the second pass).
+    statistics frozen for the second pass). Under DDP (`net` the wrapper) SAM's first pass
+    keeps each rank's own gradient (`local_gradients`); the second, applied, is averaged. The
+    terms returned are the mean over the ranks (the global batch's).
     """
     optimiser.zero_grad(set_to_none=True)
-    with precision.autocast():
+    sam = isinstance(optimiser, SAM)
+    with local_gradients(net) if sam else contextlib.nullcontext(), precision.autocast():
         terms = loss_fn(net, batch)
     loss = terms["loss"]
     if not torch.isfinite(loss):
         raise FloatingPointError(f"training loss is {loss.item()}; lower the learning rate")
-    if isinstance(optimiser, SAM):
+    if sam:
         loss.backward()
         _clip(net, grad_clip)
 
@@ -76,7 +83,7 @@ def train_step(
         loss.backward()
         _clip(net, grad_clip)
         optimiser.step()
-    return {name: float(value.detach()) for name, value in terms.items()}
+    return mean_over_ranks(terms)
 
 
 def _clip(net: nn.Module, grad_clip: float | None) -> None:
@@ -119,6 +126,98 @@ def _history_row(
     }
 
 
+def _train_epoch(
+    trained: Trained,
+    source: Iterable[Any],
+    loss_fn: LossFn,
+    device: torch.device,
+    precision: Precision,
+    grad_clip: float | None,
+    at: Progress,
+    state: TrainingState | None,
+    per_epoch: int | None,
+    step_net: nn.Module | None = None,
+) -> None:
+    """The epoch's steps from where `at` stands, through `step_net` (DDP) when given, else
+    `trained.net`; the state is saved when due (`state.due`)."""
+    for batch in source:
+        batch = to_device(batch, device)
+        terms = train_step(
+            trained.net if step_net is None else step_net,
+            batch,
+            loss_fn,
+            trained.optimiser,
+            precision,
+            trained.scaler,
+            grad_clip,
+        )
+        at.steps.append(terms)
+        if trained.scheduler is not None:
+            trained.scheduler.step()
+        at.step += 1
+        if isinstance(source, tqdm):
+            source.set_postfix(loss=f"{terms['loss']:.3f}")
+        if state is not None and state.due(at.step, per_epoch):
+            state.save(trained, at)
+            checkpoint("training_state_saved")  # tests/faults/: killed mid-epoch
+
+
+def _select(
+    net: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    at: Progress,
+    validation: dict[str, Any],
+    monitor: str,
+    patience: int | None,
+    on_epoch: EpochLog | None,
+    name: str,
+) -> None:
+    """Record the epoch; keep the weights when `monitor` improved; stop after `patience`."""
+    score = float(validation[monitor])
+    if math.isnan(score):
+        raise FloatingPointError(f"{name}: validation {monitor} is NaN at epoch {at.epoch}")
+    at.history.append(_history_row(at.epoch, optimiser, at.steps, validation))
+    if on_epoch is not None:
+        on_epoch(at.history[-1])
+    if at.best_validation is None or score > at.best_validation[monitor]:
+        at.best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        at.best_epoch, at.best_validation, at.waited = at.epoch, copy.deepcopy(validation), 0
+    else:
+        at.waited += 1
+    if patience and at.waited >= patience:
+        at.stopped_early = at.finished = True
+
+
+def _follow(net: nn.Module, optimiser: torch.optim.Optimizer, at: Progress) -> None:
+    """A rank other than 0 at an epoch's end: its training terms, its weights as the 'best'
+    (rank 0 returns the kept ones; these are only there to be discarded)."""
+    at.history.append(_history_row(at.epoch, optimiser, at.steps, {}))
+    at.best_state = net.state_dict()
+    at.best_epoch = at.epoch
+
+
+def _log_epoch(
+    name: str,
+    at: Progress,
+    epochs: int,
+    validation: dict[str, Any],
+    monitor: str,
+    log_keys: tuple[str, ...],
+    started: float,
+) -> None:
+    extra = "".join(
+        f", {key} {validation[key]:.4f}" for key in log_keys if key in validation and key != monitor
+    )
+    logger.info(
+        "%s epoch %d/%d: loss %.4f, val %s %.4f%s%s, %.1f s",
+        *(name, at.epoch, epochs, at.history[-1]["train_loss"], monitor),
+        float(validation[monitor]),
+        *(" (best)" if at.best_epoch == at.epoch else "", extra, time.perf_counter() - started),
+    )
+    if at.stopped_early:
+        logger.info("%s: no better %s for %d epochs; stopping early", name, monitor, at.waited)
+
+
 def fit(
     net: nn.Module,
     *,
@@ -138,6 +237,8 @@ def fit(
     log_keys: tuple[str, ...] = (),
     before_validation: EpochHook | None = None,
     on_epoch: EpochLog | None = None,
+    state: TrainingState | None = None,
+    step_net: nn.Module | None = None,
 ) -> FitResult:
     """Train for `epochs` (batches(epoch) gives each epoch's batches), validating after each.
 
@@ -145,56 +246,44 @@ def fit(
     `patience` epochs without improvement when patience is set. `log_keys`: more validation
     numbers for the per-epoch log line. `before_validation(net)` runs after an epoch's steps,
     before it is scored (e.g. re-estimating BatchNorm), so the net scored is the net kept;
-    `on_epoch(row)` receives each epoch's history row (e.g. for dvclive).
+    `on_epoch(row)` receives each epoch's history row (e.g. for dvclive). With `state` the
+    run continues from its training-state file when it has one, and writes it as it goes.
+    `step_net`: what the steps run through, DDP around `net` across processes; there rank 0
+    alone validates, logs and keeps the best weights, and says when to stop.
     """
-    scaler = precision.scaler()
-    history: list[dict[str, Any]] = []
-    best: FitResult | None = None
-    waited = 0
-    for epoch in range(1, epochs + 1):
+    trained = Trained(net, optimiser, scheduler, precision.scaler())
+    at = (state.restore(trained) if state is not None else None) or Progress()
+    if on_epoch is not None:
+        for row in at.history:  # a resumed run's curves start where the killed run's did
+            on_epoch(row)
+    per_epoch = len(batches) if hasattr(batches, "__len__") else None  # type: ignore[arg-type]
+    while not at.finished and at.epoch <= epochs:
         started = time.perf_counter()
         net.train()
-        bar = _progress_bar(batches(epoch), f"{name} epoch {epoch}/{epochs}", progress)
-        steps: list[dict[str, float]] = []
-        for batch in bar:
-            batch = to_device(batch, device)
-            steps.append(train_step(net, batch, loss_fn, optimiser, precision, scaler, grad_clip))
-            if scheduler is not None:
-                scheduler.step()
-            bar.set_postfix(loss=f"{steps[-1]['loss']:.3f}")
-        if not steps:
-            raise ValueError(f"{name}: epoch {epoch} had no batch; is the training split empty?")
+        description = f"{name} epoch {at.epoch}/{epochs}"
+        source = _progress_bar(batches(at.epoch), description, progress and is_main())
+        _train_epoch(
+            trained, source, loss_fn, device, precision, grad_clip, at, state, per_epoch, step_net
+        )
+        if not at.steps:
+            raise ValueError(f"{name}: epoch {at.epoch} had no batch; is the training split empty?")
         if before_validation is not None:
             before_validation(net)
-        net.eval()
-        validation = evaluate(net)
-        score = float(validation[monitor])
-        if math.isnan(score):
-            raise FloatingPointError(f"{name}: validation {monitor} is NaN at epoch {epoch}")
-        history.append(_history_row(epoch, optimiser, steps, validation))
-        if on_epoch is not None:
-            on_epoch(history[-1])
-        checkpoint("epoch_end")  # tests/faults/: killed at an epoch boundary
-        improved = best is None or score > best.best_validation[monitor]
-        if improved:
-            state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-            best = FitResult(state, epoch, copy.deepcopy(validation), history)
-            waited = 0
+        if is_main():
+            net.eval()
+            validation = evaluate(net)
+            _select(net, optimiser, at, validation, monitor, patience, on_epoch, name)
+            _log_epoch(name, at, epochs, validation, monitor, log_keys, started)
         else:
-            waited += 1
-        extra = "".join(
-            f", {key} {validation[key]:.4f}"
-            for key in log_keys
-            if key in validation and key != monitor
-        )
-        logger.info(
-            "%s epoch %d/%d: loss %.4f, val %s %.4f%s%s, %.1f s",
-            *(name, epoch, epochs, history[-1]["train_loss"], monitor, score),
-            *(" (best)" if improved else "", extra, time.perf_counter() - started),
-        )
-        if patience and waited >= patience:
-            logger.info("%s: no better %s for %d epochs; stopping early", name, monitor, patience)
-            best.stopped_early = True  # type: ignore[union-attr]
-            break
-    assert best is not None, "epochs must be >= 1"
-    return best
+            _follow(net, optimiser, at)
+        at.stopped_early = at.finished = rank_zero_says(at.finished)
+        at.next_epoch(epochs)
+        if state is not None:
+            state.save(trained, at)
+            checkpoint("training_state_saved")
+        checkpoint("epoch_end")  # tests/faults/: killed at an epoch boundary, its state saved
+    if at.best_state is None:
+        raise ValueError("epochs must be >= 1")
+    return FitResult(
+        at.best_state, at.best_epoch, at.best_validation or {}, at.history, at.stopped_early
+    )

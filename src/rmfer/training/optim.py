@@ -55,3 +55,20 @@ def build_scheduler(
     if name not in ("cosine", "constant"):
         raise ValueError(f"unknown scheduler {name!r}; allowed: cosine, constant")
     return torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
+
+
+def optimiser_state(optimiser: torch.optim.Optimizer) -> dict:
+    """The optimiser's state for a training-state file; SAM's lives in its base optimiser."""
+    if isinstance(optimiser, SAM):
+        return optimiser.base_optimizer.state_dict()
+    return optimiser.state_dict()
+
+
+def load_optimiser_state(optimiser: torch.optim.Optimizer, state: dict) -> None:
+    """The inverse of `optimiser_state`. Loading replaces the base's parameter groups, so SAM
+    is pointed at the new ones: the schedule sets the learning rate through SAM."""
+    if isinstance(optimiser, SAM):
+        optimiser.base_optimizer.load_state_dict(state)
+        optimiser.param_groups = optimiser.base_optimizer.param_groups
+    else:
+        optimiser.load_state_dict(state)

@@ -12,10 +12,12 @@ from typing import Any, ClassVar, TypeVar
 
 from rmfer.data.transforms import Augmentation
 from rmfer.params import Checker, parse, require_keys
+from rmfer.training.distributed import DistributedParams
 
 OPTIMISERS = ("adam", "adamw", "sgd", "sam")
 BASE_OPTIMISERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cosine", "constant")
+RESUME = ("auto", "never")
 VALIDATION_SPLITS = ("auto", "validation", "test", "train_fraction")
 BEST_METRICS = ("mean_class_accuracy", "accuracy")
 
@@ -50,10 +52,17 @@ class TrainingParams:
     best_metric: str
     early_stopping_patience: int | None
     num_workers: int
+    crop_cache: str | None  # folder of benchmark faces cut once per index and size; None: off
     eval_batch_size: int
     amp: bool
     max_attention_samples: int
     live_dir: str | None  # per-epoch metrics with dvclive under <live_dir>/<run>; None: off
+    distributed: DistributedParams  # processes, nodes, gathering (rmfer.training.distributed)
+    # Resume (rmfer.training.state): <state_dir>/<run>_state.pt, written at every epoch's end
+    # and every checkpoint_every_steps steps; None: no state is written or read.
+    state_dir: str | None
+    checkpoint_every_steps: int | None  # None: at each epoch's end only
+    resume: str  # auto: continue from a state with the same fingerprint; never: start afresh
 
     @classmethod
     def from_dict(cls: type[P], params: dict[str, Any]) -> P:
@@ -81,7 +90,12 @@ class TrainingParams:
             check.integer(key, 0)
         for key in ("epochs", "eval_batch_size"):
             check.integer(key, 1)
-        for key in ("threads", "samples_per_class", "early_stopping_patience"):
+        for key in (
+            "threads",
+            "samples_per_class",
+            "early_stopping_patience",
+            "checkpoint_every_steps",
+        ):
             check.integer(key, 1, optional=True)
         check.integer("batch_size", 2)
         check.integer("max_attention_samples", 2)
@@ -100,4 +114,8 @@ class TrainingParams:
         for key in ("balanced_sampler", "amp"):
             check.flag(key)
         check.device()
+        self.distributed.check(check)
         check.text("live_dir", optional=True)
+        check.text("state_dir", optional=True)
+        check.choice("resume", RESUME)
+        check.text("crop_cache", optional=True)

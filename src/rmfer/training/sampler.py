@@ -7,10 +7,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, Sampler
 
 from rmfer.errors import ParameterError
 from rmfer.labels import CANONICAL_LABELS
+from rmfer.training.distributed import rank, require_whole_classes, world_size
+from rmfer.training.position import SkippingBatchSampler
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,37 @@ class ClassBalancedBatchSampler(Sampler[list[int]]):
             yield [batch[i] for i in rng.permutation(len(batch))]
 
 
+class RankShare(Sampler[list[int]]):
+    """This rank's part of each global batch of `batches` (the same on every rank).
+
+    With `labels` (class-balanced batches) the rank keeps whole classes: the batch's classes
+    are dealt to the ranks in turn, starting one rank further at each batch, so over an epoch
+    each rank holds as many classes, and all ranks together hold the whole balanced batch.
+    Without, it keeps a contiguous slice of about 1/world of the batch.
+    """
+
+    def __init__(
+        self, batches: Sampler[list[int]], labels: np.ndarray | None, rank: int, world: int
+    ) -> None:
+        self.batches, self.rank, self.world = batches, rank, world
+        self.labels = None if labels is None else np.asarray(labels)
+
+    def __len__(self) -> int:
+        return len(self.batches)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for step, batch in enumerate(self.batches):
+            yield self.part(batch, step)
+
+    def part(self, batch: list[int], step: int) -> list[int]:
+        if self.labels is None:
+            bounds = np.linspace(0, len(batch), self.world + 1).round().astype(int)
+            return batch[bounds[self.rank] : bounds[self.rank + 1]]
+        classes = np.unique(self.labels[batch])
+        mine = {c for k, c in enumerate(classes) if (k + step) % self.world == self.rank}
+        return [i for i in batch if self.labels[i] in mine]
+
+
 def require_enough_per_class(
     labels: np.ndarray, per_class: int, samples_per_class: int | None, section: str
 ) -> None:
@@ -103,26 +136,40 @@ def labeled_loader(
     """The labeled batches of IAL and of ACL's L_IAL term: (loader, balanced sampler or None,
     batch size). Balanced: `samples_per_class` of each class (default batch_size // classes,
     at least 2) in about one pass over the data, each class at least that large (`section`
-    names the YAML block in the message); else shuffled, whole batches only."""
+    names the YAML block in the message); else shuffled, whole batches only. The loader's batch
+    sampler is a `SkippingBatchSampler`, so that a resumed run continues inside a pass. Across
+    processes each rank loads its part of every global batch (`RankShare`)."""
     workers = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
     if balanced:
         classes = len(np.unique(labels))
         per_class = samples_per_class or max(2, batch_size // classes)
         require_enough_per_class(labels, per_class, samples_per_class, section)
+        require_whole_classes(classes, section)
         batches = max(1, len(data) // (per_class * classes))
         sampler = ClassBalancedBatchSampler(labels, per_class, batches, seed)
         loader = DataLoader(
-            data, batch_sampler=sampler, generator=generator, pin_memory=pin, **workers
+            data,
+            batch_sampler=SkippingBatchSampler(_rank_share(sampler, labels)),
+            generator=generator,
+            pin_memory=pin,
+            **workers,
         )
         return loader, sampler, sampler.batch_size
     size = min(batch_size, len(data))
+    # a batch of one has no other sample to attend to: whole batches only
+    shuffled = BatchSampler(RandomSampler(data, generator=generator), size, drop_last=True)
     loader = DataLoader(
         data,
-        batch_size=size,
-        shuffle=True,
-        drop_last=True,  # a batch of one has no other sample to attend to
+        batch_sampler=SkippingBatchSampler(_rank_share(shuffled, None)),
         generator=generator,
         pin_memory=pin,
         **workers,
     )
     return loader, None, size
+
+
+def _rank_share(batches: Sampler[list[int]], labels: np.ndarray | None) -> Sampler[list[int]]:
+    """Global batches alone; across processes, this rank's part of each (`RankShare`)."""
+    if world_size() == 1:
+        return batches
+    return RankShare(batches, labels, rank(), world_size())

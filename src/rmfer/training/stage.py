@@ -3,8 +3,9 @@
 Both stages run on the device their parameters name, seeded and (on CPU) deterministic; split
 the benchmark index the same way; build the transforms from the network's config, the optimiser,
 the learning-rate schedule and the precision; score the validation split after every epoch with
-`fit`; and keep the best epoch's weights. A stage brings only its network, its batches and its
-loss: see `rmfer.training.ial.train` and `rmfer.training.acl.train`.
+`fit`; keep the best epoch's weights; and write the training state a killed run resumes from
+(`rmfer.training.state`), removed when the run completes. A stage brings only its network, its
+batches and its loss: see `rmfer.training.ial.train` and `rmfer.training.acl.train`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from rmfer.data.transforms import eval_transform, train_transform
 from rmfer.models.network import AttentionNet, NetworkConfig
+from rmfer.training.distributed import is_main, local_device, rank, wrap
 from rmfer.training.live import epoch_log
 from rmfer.training.loop import EpochHook, FitResult, LossFn, fit
 from rmfer.training.optim import build_optimiser, build_scheduler
@@ -28,11 +30,12 @@ from rmfer.training.params import TrainingParams
 from rmfer.training.runtime import Precision, deterministic, resolve_device, seed_everything
 from rmfer.training.scoring import evaluate_split
 from rmfer.training.splits import training_splits
+from rmfer.training.state import TrainingState
 
 
 def open_device(params: TrainingParams) -> torch.device:
     """The device `params.device` names, with `params.threads` CPU threads for torch."""
-    device = resolve_device(params.device)
+    device = local_device(resolve_device(params.device))  # across processes: LOCAL_RANK's GPU
     if params.threads and device.type == "cpu":
         torch.set_num_threads(params.threads)
     return device
@@ -79,6 +82,7 @@ class StageRun:
         self.optimiser: torch.optim.Optimizer | None = None
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.precision = Precision(device, None)
+        self.state: TrainingState | None = None  # made by `fit` when params.state_dir is set
 
     @classmethod
     @contextlib.contextmanager
@@ -86,7 +90,12 @@ class StageRun:
         """Device and threads, then seeds, deterministic kernels on CPU for the duration."""
         device = open_device(params)
         with deterministic(device.type == "cpu"):
-            yield cls(name, params, device, seed_everything(params.seed))
+            run = cls(name, params, device, seed_everything(params.seed))
+            if rank():  # each rank its own augmentation and dropout; DDP gives rank 0's weights
+                seed_everything(params.seed + 7919 * rank())
+            yield run
+        if run.state is not None:  # completed: the next run starts afresh
+            run.state.finish()
 
     @property
     def pin(self) -> bool:
@@ -138,7 +147,12 @@ class StageRun:
         self.precision = Precision.choose(self.device, params.amp, params.optimiser == "sam")
 
     def score(self, net: AttentionNet, loader: DataLoader) -> dict[str, Any]:
-        """The metrics of `net` on a split, at the net's own tau (ACL has set its own there)."""
+        """The metrics of `net` on a split, at the net's own tau (ACL has set its own there).
+
+        Across processes rank 0 alone scores; the others get {} (their results are not kept).
+        """
+        if not is_main():
+            return {}
         params = self.params
         return evaluate_split(
             net,
@@ -159,15 +173,29 @@ class StageRun:
         progress: bool,
         log_keys: tuple[str, ...],
         before_validation: EpochHook | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> FitResult:
         """Train with the loop, scoring `validation` each epoch; `net` ends at the best epoch.
 
-        Each epoch's history row goes to dvclive under `<live_dir>/<run name>` when set.
+        Each epoch's history row goes to dvclive under `<live_dir>/<run name>` when set. With
+        `state_dir` set the run writes its training state and resumes from it (`resume`);
+        `inputs` (tables, checkpoints) join the parameters in the state's fingerprint.
         """
         if self.optimiser is None:
             raise RuntimeError("prepare_optimisation must come before fit")
         params = self.params
-        with epoch_log(params.live_dir, self.name) as on_epoch:
+        if params.state_dir is not None:
+            self.state = TrainingState.for_run(
+                params.state_dir,
+                self.name,
+                params.to_dict(),
+                inputs or {},
+                params.resume,
+                params.checkpoint_every_steps,
+                {"batches": batches, "objective": loss_fn},
+            )
+        live_dir = params.live_dir if is_main() else None  # one log: rank 0's
+        with epoch_log(live_dir, self.name) as on_epoch:
             result = fit(
                 net,
                 batches=batches,
@@ -186,6 +214,8 @@ class StageRun:
                 log_keys=log_keys,
                 before_validation=before_validation,
                 on_epoch=on_epoch,
+                state=self.state,
+                step_net=wrap(net, self.device, params.distributed),
             )
         net.load_state_dict(result.best_state)
         return result

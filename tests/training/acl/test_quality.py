@@ -71,7 +71,7 @@ def render_rm_world(root: Path, seed: int, videos: int, seconds: float) -> pd.Da
 
 def ial_params(**overrides) -> IalParams:
     params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
-    params.update(overrides)
+    params.update(live_dir=None, state_dir=None, **overrides)
     return IalParams.from_dict(params)
 
 

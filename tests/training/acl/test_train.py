@@ -32,7 +32,8 @@ def acl_params(faces_dir: Path, truth_dir: str | None = None, **overrides) -> Ac
     params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_acl.yml").read_text())["acl"]
     small = dict(epochs=2, steps_per_epoch=2, batch_size=14, anchors_per_batch=4, threads=2)
     mining = dict(positives=4, negatives=4, window_s=0.5, distance_s=3.0)
-    params.update(faces_dir=str(faces_dir), progress=False, live_dir=None, **small, **mining)
+    params.update(faces_dir=str(faces_dir), progress=False, live_dir=None, state_dir=None)
+    params.update(**small, **mining)
     params.update(overrides)
     params["mining_quality"] = {**params["mining_quality"], "truth_dir": truth_dir}
     return AclParams.from_dict(params)

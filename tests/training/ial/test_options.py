@@ -16,9 +16,8 @@ from tests.data.layouts import write_ferplus
 
 def tiny_params(**overrides) -> IalParams:
     params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
-    params.update(
-        backbone="test_efficientnet", image_size=32, threads=2, epochs=1, batch_size=16, **overrides
-    )
+    params.update(backbone="test_efficientnet", image_size=32, threads=2, epochs=1, batch_size=16)
+    params.update(live_dir=None, state_dir=None, **overrides)
     return IalParams.from_dict(params)
 
 

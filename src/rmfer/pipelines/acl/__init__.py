@@ -1,4 +1,5 @@
-"""Attention-based contrastive learning on reaction mashup faces (docs/method.md, stage 2)."""
+"""Attention-based contrastive learning on reaction mashup faces (docs/method.md, stage 2), and
+its control: the same training with mu = 0."""
 
 from rmfer.pipelines.acl.pipeline import create_pipeline
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from rmfer.training.acl import AclParams, mining_quality, train_acl
+from rmfer.training.acl import AclParams, mining_quality
+from rmfer.training.acl.runs import train_acl_run
 
 
 def measure_acl_mining(
@@ -28,13 +29,19 @@ def train_acl_model(
     ial_model: dict[str, Any],
     mining_quality: dict[str, Any],
     params: dict[str, Any],
+    run: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Stage 2 from the IAL weights: the `acl_model` checkpoint and `acl_metrics`.
+    """Stage 2 from the IAL weights (`acl` with the run block's changes): the checkpoint and
+    its metrics; or, when the run's `train` is false, a marker that evaluate reports as
+    "not trained".
 
     `rm_faces` is an input for the lineage (facetrack -> rm_faces -> acl) and is never loaded:
     crops are read by memory map from `params.faces_dir`, the same folder (globals.yml).
-    `mining_quality` is only copied into the report.
+    `mining_quality` is only copied into the metrics of a run that read RM faces (not the
+    control's: mu = 0 reads none).
     """
     del rm_faces
-    result = train_acl(face_tracks, benchmark_index, ial_model, AclParams.from_dict(params))
-    return result.checkpoint, {**result.metrics, "mining_quality": mining_quality}
+    checkpoint, metrics = train_acl_run(face_tracks, benchmark_index, ial_model, params, run)
+    if metrics.get("mining", {}).get("rm_faces_read", True):
+        metrics = {**metrics, "mining_quality": mining_quality}
+    return checkpoint, metrics

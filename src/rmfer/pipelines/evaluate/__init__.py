@@ -1,4 +1,5 @@
-"""Baseline, IAL and ACL compared on the benchmark's test split, with the report."""
+"""Baseline, IAL, the mu = 0 control and ACL compared on the benchmark's test split, with the
+report."""
 
 from rmfer.pipelines.evaluate.pipeline import create_pipeline
 

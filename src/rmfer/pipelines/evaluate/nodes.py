@@ -38,9 +38,11 @@ def _facetrack_quality(path: str | None) -> dict[str, Any] | None:
 def compare_models(
     baseline: ModelResult,
     ial: ModelResult,
+    control: ModelResult,
     acl: ModelResult,
     baseline_metrics: dict[str, Any],
     ial_metrics: dict[str, Any],
+    control_metrics: dict[str, Any],
     acl_metrics: dict[str, Any],
     facetrack_report: dict[str, Any],
     params: dict[str, Any],
@@ -53,11 +55,16 @@ def compare_models(
 ]:
     """evaluation.json, metrics.json, and the plot data (confusion, recall, t-SNE) per model."""
     options = EvaluateParams.from_dict(params)
-    results = [baseline, ial, acl]
+    results = [baseline, ial, control, acl]  # MODELS' order
     embedding, embedding_info = embed_models(results, options)
     evaluation = build_evaluation(
         results,
-        {"baseline": baseline_metrics, "ial": ial_metrics, "acl": acl_metrics},
+        {
+            "baseline": baseline_metrics,
+            "ial": ial_metrics,
+            "control": control_metrics,
+            "acl": acl_metrics,
+        },
         facetrack_report,
         _facetrack_quality(options.facetrack_quality),
         embedding_info,

@@ -21,8 +21,8 @@ def _evaluate(name: str) -> Callable[..., nodes.ModelResult]:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """baseline_model, ial_model, acl_model on benchmark_index's test split -> evaluation,
-    metrics (dvc metrics), plot data (dvc plots), figures and report.md."""
+    """baseline_model, ial_model, control_model, acl_model on benchmark_index's test split ->
+    evaluation, metrics (dvc metrics), plot data (dvc plots), figures and report.md."""
     evaluate = [
         node(
             _evaluate(name),

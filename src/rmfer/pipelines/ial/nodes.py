@@ -7,25 +7,33 @@ from typing import Any
 
 import pandas as pd
 
-from rmfer.data.check import check_images
+from rmfer.data.check import CheckParams, check_images
 from rmfer.data.index import validate_index
+from rmfer.data.subsample import SubsampleParams, subsample_train
 from rmfer.training.ial.runs import train_run
 
 logger = logging.getLogger(__name__)
 
 
-def index_benchmark(benchmark: pd.DataFrame) -> pd.DataFrame:
-    """The reader's index (the catalog's benchmark dataset ran it), checked and persisted."""
+def index_benchmark(
+    benchmark: pd.DataFrame, check: dict[str, Any], subsample: dict[str, Any]
+) -> pd.DataFrame:
+    """The reader's index (the catalog's benchmark dataset ran it), checked, its train split
+    subsampled to `subsample.labels_per_class` (null: kept whole), and persisted: the one
+    labeled set ial, acl and evaluate read."""
     classes = validate_index(benchmark)
-    check_images(benchmark)  # a broken image stops the run here, not when its batch comes up
-    counts = benchmark.groupby(["split", "label"]).size().unstack(fill_value=0)
+    cache_dir = CheckParams.from_dict(check).cache_dir
+    check_images(benchmark, cache_dir)  # a broken image stops the run here, not hours in
+    index = subsample_train(benchmark, SubsampleParams.from_dict(subsample))
+    counts = index.groupby(["split", "label"]).size().unstack(fill_value=0)
     logger.info(
-        "Benchmark index: %d images, %d classes; per split and label:\n%s",
+        "Benchmark index: %d images (of %d), %d classes; per split and label:\n%s",
+        len(index),
         len(benchmark),
         classes,
         counts,
     )
-    return benchmark.reset_index(drop=True)
+    return index.reset_index(drop=True)
 
 
 def train_ial_model(

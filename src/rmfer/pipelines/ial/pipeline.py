@@ -31,13 +31,15 @@ def baseline_pipeline() -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """benchmark (catalog: format + path) -> benchmark_index -> ial_model, ial_metrics; and the
-    CE-only baseline_model, baseline_metrics (the same training, namespace `baseline`)."""
+    """benchmark (catalog: format + path; every image decoded once, `benchmark_check`) ->
+    benchmark_index (its train split subsampled by `subsample`) -> ial_model, ial_metrics;
+    and the CE-only baseline_model, baseline_metrics (the same training, namespace
+    `baseline`)."""
     index = pipeline(
         [
             node(
                 nodes.index_benchmark,
-                inputs="benchmark",
+                inputs=["benchmark", "params:benchmark_check", "params:subsample"],
                 outputs="benchmark_index",
                 name="index_benchmark",
             )

@@ -11,6 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rmfer.training.collectives import global_count, share_mean
+from rmfer.training.distributed import is_distributed
+
 
 def pair_similarity(anchors: torch.Tensor, candidates: torch.Tensor, tau: float) -> torch.Tensor:
     """s(a, k) for anchors (B, D) against their own candidates (B, K, D) -> (B, K)."""
@@ -20,17 +23,28 @@ def pair_similarity(anchors: torch.Tensor, candidates: torch.Tensor, tau: float)
 
 
 def acl_loss(
-    pos_sim: torch.Tensor, pos_mask: torch.Tensor, neg_sim: torch.Tensor, neg_mask: torch.Tensor
+    pos_sim: torch.Tensor,
+    pos_mask: torch.Tensor,
+    neg_sim: torch.Tensor,
+    neg_mask: torch.Tensor,
+    gather: bool = False,
 ) -> torch.Tensor:
     """`AclLoss` on similarities already computed: (B, P) and (B, N), masks say which count.
 
-    Rows without a kept positive contribute nothing (they would be -log 0).
+    Rows without a kept positive contribute nothing (they would be -log 0). With `gather`
+    across processes, the mean is over the usable anchors of every rank (this rank's share
+    of it, `share_mean`): each anchor's candidates are its own, so nothing else is exchanged.
     """
     minus_inf = torch.finfo(pos_sim.dtype).min
     positives = pos_sim.masked_fill(~pos_mask, minus_inf)
     everything = torch.cat([positives, neg_sim.masked_fill(~neg_mask, minus_inf)], dim=1)
     per_anchor = torch.logsumexp(everything, dim=1) - torch.logsumexp(positives, dim=1)
     usable = pos_mask.any(dim=1)
+    if gather and is_distributed():
+        total = global_count(usable)
+        if total == 0:
+            return pos_sim.sum() * 0.0
+        return share_mean(per_anchor[usable], total)
     if not usable.any():
         return pos_sim.sum() * 0.0
     return per_anchor[usable].mean()
@@ -53,6 +67,7 @@ class AclLoss(nn.Module):
 
     Attributes:
         tau: Temperature of s(a, k), the same as the inter-sample attention's.
+        gather: Across processes, average over every rank's anchors (see `acl_loss`).
 
     Examples:
         >>> loss_fn = AclLoss(tau=0.1)
@@ -61,9 +76,10 @@ class AclLoss(nn.Module):
         >>> loss.backward()
     """
 
-    def __init__(self, tau: float) -> None:
+    def __init__(self, tau: float, gather: bool = False) -> None:
         super().__init__()
         self.tau = tau
+        self.gather = gather
 
     def forward(
         self,
@@ -76,4 +92,4 @@ class AclLoss(nn.Module):
         """Projections z of the anchors and of their candidates -> the scalar L_ACL."""
         pos_sim = pair_similarity(anchors, positives, self.tau)
         neg_sim = pair_similarity(anchors, negatives, self.tau)
-        return acl_loss(pos_sim, keep_positive, neg_sim, keep_negative)
+        return acl_loss(pos_sim, keep_positive, neg_sim, keep_negative, self.gather)

@@ -12,12 +12,13 @@ Also here: the forward pass over labeled and RM images under each `acl.bn_mode`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
 from rmfer.models.batchnorm import running_stats_untouched
-from rmfer.models.network import AttentionNet, NetOutput
+from rmfer.models.network import NetOutput
 from rmfer.training.acl.loss import AclLoss
 from rmfer.training.acl.prior import (
     EmbeddingCache,
@@ -25,12 +26,13 @@ from rmfer.training.acl.prior import (
     candidate_similarities,
     select_candidates,
 )
+from rmfer.training.distributed import unwrap
 from rmfer.training.ial.loss import ial_loss
 from rmfer.training.loop import LossTerms
 
 
 def forward_parts(
-    net: AttentionNet, labeled: torch.Tensor, rm: torch.Tensor, bn_mode: str
+    net: nn.Module, labeled: torch.Tensor, rm: torch.Tensor, bn_mode: str
 ) -> tuple[NetOutput, NetOutput]:
     """The net's outputs for the labeled images and for the RM images.
 
@@ -53,12 +55,16 @@ def forward_parts(
 class IalContinued:
     """The control of `acl.mu = 0`: L_IAL alone on ACL's labeled batches (no RM part at all)."""
 
-    def __init__(self, *, lambda_att: float, tau: float, soft_labels: bool = False) -> None:
+    def __init__(
+        self, *, lambda_att: float, tau: float, soft_labels: bool = False, gather: bool = False
+    ) -> None:
         self.lambda_att, self.tau, self.soft_labels = lambda_att, tau, soft_labels
+        self.gather = gather
 
-    def __call__(self, net: AttentionNet, batch: dict[str, torch.Tensor]) -> LossTerms:
+    def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> LossTerms:
         soft = batch["soft_label"] if self.soft_labels else None
-        terms = ial_loss(net, net(batch["image"]), batch["label"], self.lambda_att, self.tau, soft)
+        output = net(batch["image"])
+        terms = ial_loss(net, output, batch["label"], self.lambda_att, self.tau, soft, self.gather)
         return {**terms, "ial": terms["loss"].detach()}
 
 
@@ -107,6 +113,7 @@ class AclObjective:
         refresh_steps: int = 1,
         truth: torch.Tensor | None = None,
         soft_labels: bool = False,
+        gather: bool = False,
     ) -> None:
         if pairing == "oracle" and truth is None:
             raise ValueError("oracle pairing needs the faces' true expression mixtures")
@@ -114,8 +121,8 @@ class AclObjective:
         self.lambda_att, self.tau, self.mu, self.rho = lambda_att, tau, mu, rho
         self.pairing, self.bn_mode, self.flip = pairing, bn_mode, flip
         self.truth = truth
-        self.soft_labels = soft_labels
-        self.contrastive = AclLoss(tau)
+        self.soft_labels, self.gather = soft_labels, gather
+        self.contrastive = AclLoss(tau, gather)
         self.embeddings = EmbeddingCache(refresh_steps, chunk, prepare)
         self._generator = torch.Generator().manual_seed(seed)
         self._cached: tuple[dict[str, torch.Tensor], Selection] | None = None
@@ -128,7 +135,8 @@ class AclObjective:
         anchors, pos, neg = batch["rm_anchor"], batch["rm_pos"], batch["rm_neg"]
         pos_mask, neg_mask = pos >= 0, neg >= 0
         if self.pairing == "prior":
-            z, scored = self.embeddings.embed(net, crops, batch.get("rm_face"))
+            # the plain net: DDP's forward would sync, and these faces get no gradient
+            z, scored = self.embeddings.embed(unwrap(net), crops, batch.get("rm_face"))
             pos_sim, neg_sim = candidate_similarities(z, anchors, pos, neg, self.tau)
             return pos_sim, pos_mask, neg_sim, neg_mask, scored
         if self.pairing == "oracle":
@@ -188,11 +196,22 @@ class AclObjective:
         self._cached = (batch, selection)
         return selection
 
-    def __call__(self, net: AttentionNet, batch: dict[str, torch.Tensor]) -> LossTerms:
+    def state_dict(self) -> dict[str, Any]:
+        """The random state of the flips and the time ablation, and the prior's cache (resume)."""
+        return {
+            "generator": self._generator.get_state(),
+            "embeddings": self.embeddings.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._generator.set_state(state["generator"])
+        self.embeddings.load_state_dict(state["embeddings"])
+
+    def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> LossTerms:
         selection = self.select(net, batch)
         head, rm = forward_parts(net, batch["image"], selection.images, self.bn_mode)
         soft = batch["soft_label"] if self.soft_labels else None
-        terms = ial_loss(net, head, batch["label"], self.lambda_att, self.tau, soft)
+        terms = ial_loss(net, head, batch["label"], self.lambda_att, self.tau, soft, self.gather)
         z = rm.embeddings
         contrastive = self.contrastive(
             z[selection.anchors],

@@ -49,6 +49,7 @@ class AclParams(TrainingParams):
     objective: str  # acl: L_ACL on the mined pairs; simclr: NT-Xent on two views of the anchors
     bn_mode: str  # joint | separate | reestimate: what BatchNorm's running statistics see
     embedding_refresh_steps: int  # the prior's embeddings are reused for this many steps
+    rm_workers: int  # DataLoader processes assembling the RM part of a step; 0: the main process
     progress: bool
     mining_quality: MiningQualityParams
 
@@ -61,6 +62,7 @@ class AclParams(TrainingParams):
         check.integer("mining_quality.anchors", 1)
         check.integer("steps_per_epoch", 1, optional=True)
         check.integer("embedding_refresh_steps", 1)
+        check.integer("rm_workers", 0)
         check.choice("pairing", PAIRINGS)
         check.choice("bn_mode", BN_MODES)
         check.choice("objective", OBJECTIVES)

@@ -8,6 +8,7 @@ so what is measured is what trains.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -151,7 +152,26 @@ class EmbeddingCache:
             self._known[ids[missing]] = True
         return self._z[ids], int(missing.sum())
 
+    def state_dict(self) -> dict[str, Any]:
+        """The step count and the faces embedded since the last refresh (their ids and z)."""
+        if self._known is None or self._z is None:
+            return {"steps": self.steps, "capacity": 0, "ids": None, "z": None}
+        ids = self._known.nonzero().squeeze(1)
+        return {"steps": self.steps, "capacity": len(self._known), "ids": ids, "z": self._z[ids]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.steps = int(state["steps"])
+        if state["ids"] is None:
+            self._known = self._z = None
+            return
+        self._known = torch.zeros(state["capacity"], dtype=torch.bool)
+        self._z = state["z"].new_zeros(state["capacity"], state["z"].shape[1])
+        self._known[state["ids"]] = True
+        self._z[state["ids"]] = state["z"]
+
     def _reserve(self, size: int, device: torch.device, refresh: bool) -> None:
+        if self._known is not None and self._z is not None and self._known.device != device:
+            self._known, self._z = self._known.to(device), self._z.to(device)  # a loaded state
         if self._known is None or refresh:
             capacity = max(size, len(self._known) if self._known is not None else 0)
             self._known = torch.zeros(capacity, dtype=torch.bool, device=device)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from rmfer.models.network import AttentionNet
 from rmfer.training.acl.objective import forward_parts
 from rmfer.training.ial.loss import ial_loss
 from rmfer.training.loop import LossTerms
@@ -26,11 +25,14 @@ Augment = Callable[[torch.Tensor], torch.Tensor]
 """One (3, h, w) uint8 crop -> one random view, the network's normalised float input."""
 
 
-def nt_xent_loss(temperature: float) -> nn.Module:
-    """lightly's NT-Xent: `loss(z0, z1)` with (B, D) views; the pairs are (z0[i], z1[i])."""
+def nt_xent_loss(temperature: float, gather: bool = False) -> nn.Module:
+    """lightly's NT-Xent: `loss(z0, z1)` with (B, D) views; the pairs are (z0[i], z1[i]).
+
+    With `gather` across processes, every rank's views are negatives too (lightly's own
+    autograd-aware gather)."""
     from lightly.loss import NTXentLoss  # imported only by the runs that use it (~3 s)
 
-    return NTXentLoss(temperature=temperature)
+    return NTXentLoss(temperature=temperature, gather_distributed=gather)
 
 
 class SimclrObjective:
@@ -47,11 +49,12 @@ class SimclrObjective:
         mu: float,
         bn_mode: str,
         soft_labels: bool = False,
+        gather: bool = False,
     ) -> None:
         self.augment = augment
         self.lambda_att, self.tau, self.mu, self.bn_mode = lambda_att, tau, mu, bn_mode
-        self.soft_labels = soft_labels
-        self.contrastive = nt_xent_loss(tau)
+        self.soft_labels, self.gather = soft_labels, gather
+        self.contrastive = nt_xent_loss(tau, gather)
         self._cached: tuple[dict[str, torch.Tensor], torch.Tensor] | None = None
 
     def views(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -65,11 +68,11 @@ class SimclrObjective:
         self._cached = (batch, images)
         return images
 
-    def __call__(self, net: AttentionNet, batch: dict[str, torch.Tensor]) -> LossTerms:
+    def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> LossTerms:
         views = self.views(batch)
         head, rm = forward_parts(net, batch["image"], views, self.bn_mode)
         soft = batch["soft_label"] if self.soft_labels else None
-        terms = ial_loss(net, head, batch["label"], self.lambda_att, self.tau, soft)
+        terms = ial_loss(net, head, batch["label"], self.lambda_att, self.tau, soft, self.gather)
         z0, z1 = rm.embeddings.float().chunk(2)
         contrastive = self.contrastive(z0, z1)
         return {

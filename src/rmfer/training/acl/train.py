@@ -14,11 +14,13 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
+from rmfer.data.crop_cache import open_crop_cache
 from rmfer.data.dataset import BenchmarkImages
 from rmfer.data.index import validate_index
 from rmfer.data.rm_faces import RMFaces
 from rmfer.data.rm_sampler import RMSampler
 from rmfer.data.transforms import train_transform
+from rmfer.errors import ParameterError
 from rmfer.models.batchnorm import reestimate_running_stats
 from rmfer.models.checkpoint import load_network, make_checkpoint
 from rmfer.models.network import AttentionNet, NetworkConfig
@@ -27,6 +29,7 @@ from rmfer.training.acl.objective import AclObjective, IalContinued
 from rmfer.training.acl.params import AclParams
 from rmfer.training.acl.quality import oracle_mixtures
 from rmfer.training.acl.simclr import SimclrObjective
+from rmfer.training.distributed import launch, rank_share, world_size
 from rmfer.training.loop import FitResult, LossFn
 from rmfer.training.stage import Splits, StageRun, format_metric
 
@@ -49,12 +52,27 @@ def train_acl(
     index: pd.DataFrame,
     ial_checkpoint: dict[str, Any],
     params: AclParams,
+    run_name: str = "acl",
 ) -> AclResult:
     """Fine-tune the IAL net with L_IAL + mu * L_ACL; keep the best epoch; measure on test.
 
     With `mu = 0` (the control, IAL continued) `face_tracks` is not read and may be None.
+    `run_name` names the run's dvclive folder (`<live_dir>/<run_name>`): acl, control.
+    Across processes (`acl.distributed`) every rank trains its part; rank 0's result returns.
     """
-    with StageRun.open("acl", params) as run:
+    args = (face_tracks, index, ial_checkpoint, params, run_name)
+    return launch(train_acl_here, args, params.distributed, run_name, params.device)
+
+
+def train_acl_here(
+    face_tracks: pd.DataFrame | None,
+    index: pd.DataFrame,
+    ial_checkpoint: dict[str, Any],
+    params: AclParams,
+    run_name: str,
+) -> AclResult:
+    """`train_acl` in this process: alone, or as one rank of a distributed run."""
+    with StageRun.open(run_name, params) as run:
         net = load_network(ial_checkpoint, run.device)
         tau = params.tau if params.tau is not None else net.config.tau
         net.config = config = dataclasses.replace(net.config, tau=tau)
@@ -63,8 +81,13 @@ def train_acl(
         rm = open_rm_faces(face_tracks, params) if uses_rm_faces(params) else None
         faces, sampler = (rm[0], rm[1]) if rm is not None else (None, None)
         train_tf, eval_tf = run.transforms(config)
+        crops = open_crop_cache(index, config.image_size, params.crop_cache, params.num_workers)
+
+        def images(rows: pd.DataFrame, transform: Any) -> BenchmarkImages:
+            return BenchmarkImages(rows, transform, num_classes, crops=crops)
+
         labeled = LabeledStream(
-            BenchmarkImages(splits.train, train_tf, num_classes),
+            images(splits.train, train_tf),
             batch_size=params.batch_size,
             balanced=params.balanced_sampler,
             samples_per_class=params.samples_per_class,
@@ -77,15 +100,17 @@ def train_acl(
             labeled,
             sampler,
             faces,
-            params.anchors_per_batch,
+            rank_share(params.anchors_per_batch, "acl.anchors_per_batch"),
             steps,
             params.seed,
             anchors_only=params.objective == "simclr",
+            workers=params.rm_workers,
+            pin=run.pin,
         )
-        val_loader = run.eval_loader(BenchmarkImages(splits.validation, eval_tf, num_classes))
+        val_loader = run.eval_loader(images(splits.validation, eval_tf))
         test_loader = None
         if not splits.test.empty:
-            test_loader = run.eval_loader(BenchmarkImages(splits.test, eval_tf, num_classes))
+            test_loader = run.eval_loader(images(splits.test, eval_tf))
         run.prepare_optimisation(net, steps)
         objective = make_objective(params, config, faces)
         start = run.score(net, test_loader) if test_loader is not None else {}
@@ -94,9 +119,13 @@ def train_acl(
         )
         settle = None
         if params.bn_mode == "reestimate":
-            train_images = run.eval_loader(BenchmarkImages(splits.train, eval_tf, num_classes))
+            train_images = run.eval_loader(images(splits.train, eval_tf))
             settle = batch_norm_reestimation(train_images, run.device)
-        result = run.fit(net, batches, objective, val_loader, params.progress, LOG_KEYS, settle)
+        inputs = {"index": index, "ial_model": ial_checkpoint, "face_tracks": face_tracks}
+        result = run.fit(
+            net, batches, objective, val_loader, params.progress, LOG_KEYS, settle, inputs
+        )
+        batches.close()
         test = run.score(net, test_loader) if test_loader is not None else {}
     seconds = run.seconds()
     about = run_about(params, index, num_classes, config)
@@ -148,9 +177,16 @@ def make_objective(
     RM faces get the augmentation's flip only under ACL; SimCLR's two views get all of it.
     Oracle pairing reads the sidecars' true mixtures of `faces` (the study only).
     """
+    gather = params.distributed.gather
     if not uses_rm_faces(params):
-        return IalContinued(lambda_att=params.lambda_att, tau=config.tau)
+        return IalContinued(lambda_att=params.lambda_att, tau=config.tau, gather=gather)
     if params.objective == "simclr":
+        if gather and params.anchors_per_batch % world_size():
+            raise ParameterError(
+                f"acl.anchors_per_batch = {params.anchors_per_batch} is not a multiple of the "
+                f"{world_size()} processes: SimCLR's gathered negatives (lightly's NT-Xent) need "
+                "equal parts; change it, or set acl.distributed.gather: false"
+            )
         augment = train_transform(config.image_size, config.mean, config.std, params.augmentation)
         return SimclrObjective(
             augment,
@@ -158,6 +194,7 @@ def make_objective(
             tau=config.tau,
             mu=params.mu,
             bn_mode=params.bn_mode,
+            gather=gather,
         )
     truth = None
     if params.pairing == "oracle":
@@ -177,6 +214,7 @@ def make_objective(
         seed=params.seed,
         refresh_steps=params.embedding_refresh_steps,
         truth=truth,
+        gather=gather,
     )
 
 

@@ -9,6 +9,7 @@ import torch
 
 from rmfer.data.dataset import BenchmarkImages
 from rmfer.training.ial.params import IalParams
+from rmfer.training.position import LoaderPass
 from rmfer.training.sampler import labeled_loader
 
 
@@ -30,6 +31,7 @@ class TrainBatches:
             pin,
             section=params.SECTION,
         )
+        self.position = LoaderPass(self.loader, generator)
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -37,4 +39,11 @@ class TrainBatches:
     def __call__(self, epoch: int) -> Iterable[Any]:
         if self.sampler is not None:
             self.sampler.set_epoch(epoch)
-        return self.loader
+        return self.position
+
+    def state_dict(self) -> dict[str, Any]:
+        """The position in the epoch's pass (`rmfer.training.state`: resume)."""
+        return self.position.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.position.load_state_dict(state)

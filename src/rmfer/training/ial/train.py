@@ -8,11 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from rmfer.data.crop_cache import open_crop_cache
 from rmfer.data.dataset import BenchmarkImages
 from rmfer.data.index import validate_index
 from rmfer.labels import label_names
 from rmfer.models.checkpoint import make_checkpoint
 from rmfer.models.network import AttentionNet, NetworkConfig, build_network, default_normalisation
+from rmfer.training.distributed import launch
 from rmfer.training.ial.batches import TrainBatches
 from rmfer.training.ial.loss import IalLoss
 from rmfer.training.ial.params import IalParams
@@ -58,7 +60,16 @@ def train_ial(
     """Train the attention net with L_IAL; keep the best epoch on validation; measure on test.
 
     `run_name` names the run in the log and its dvclive folder (`<live_dir>/<run_name>`).
+    Across processes (`ial.distributed`) every rank trains its part; rank 0's result returns.
     """
+    args = (index, params, progress, run_name)
+    return launch(train_ial_here, args, params.distributed, run_name, params.device)
+
+
+def train_ial_here(
+    index: pd.DataFrame, params: IalParams, progress: bool, run_name: str
+) -> IalResult:
+    """`train_ial` in this process: alone, or as one rank of a distributed run."""
     with StageRun.open(run_name, params) as run:
         num_classes = validate_index(index, params.num_classes)
         splits = run.split(index)
@@ -68,8 +79,10 @@ def train_ial(
         ).to(run.device)
         train_tf, eval_tf = run.transforms(net.config)
 
+        crops = open_crop_cache(index, params.image_size, params.crop_cache, params.num_workers)
+
         def images(rows: pd.DataFrame, transform: Any) -> BenchmarkImages:
-            return BenchmarkImages(rows, transform, num_classes, params.soft_labels)
+            return BenchmarkImages(rows, transform, num_classes, params.soft_labels, crops)
 
         batches = TrainBatches(images(splits.train, train_tf), params, run.generator, run.pin)
         val_loader = run.eval_loader(images(splits.validation, eval_tf))
@@ -81,8 +94,11 @@ def train_ial(
             *(len(splits.train), len(splits.validation), splits.mode, len(splits.test)),
             *(num_classes, batches.batch_size, len(batches)),
         )
-        loss = IalLoss(params.lambda_att, params.tau, params.soft_labels)
-        result = run.fit(net, batches, loss, val_loader, progress, LOG_KEYS)
+        gather = params.distributed.gather
+        loss = IalLoss(params.lambda_att, params.tau, params.soft_labels, gather)
+        result = run.fit(
+            net, batches, loss, val_loader, progress, LOG_KEYS, inputs={"index": index}
+        )
         test = {}
         if not splits.test.empty:
             test = run.score(net, run.eval_loader(images(splits.test, eval_tf)))

@@ -1,0 +1,73 @@
+"""The labels-per-class subsample of a benchmark index: per-class counts, nesting over L, the
+validation and test rows kept whole, and a class too small named."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rmfer.data.subsample import SubsampleParams, labeled_subset, subsample_train
+from rmfer.errors import ParameterError
+from tests.conf import base_parameters
+
+
+def _index() -> pd.DataFrame:
+    """Class c has 20 + 5c train images, 4 validation and 6 test, rows interleaved."""
+    rows = [
+        {"path": f"{split}/{label}_{k}.jpg", "label": label, "split": split, "dataset": "toy"}
+        for label in range(7)
+        for split, count in (("train", 20 + 5 * label), ("validation", 4), ("test", 6))
+        for k in range(count)
+    ]
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=3).reset_index(drop=True)
+
+
+def _params(labels_per_class: int | None, seed: int = 0) -> SubsampleParams:
+    return SubsampleParams.from_dict({"labels_per_class": labels_per_class, "seed": seed})
+
+
+def _train(index: pd.DataFrame) -> pd.DataFrame:
+    return index[index["split"] == "train"]
+
+
+def test_l_per_class_nested_over_l_and_validation_and_test_untouched():
+    index = _index()
+    small, large = subsample_train(index, _params(5)), subsample_train(index, _params(12))
+    assert _train(small).groupby("label").size().to_dict() == dict.fromkeys(range(7), 5)
+    assert _train(large).groupby("label").size().to_dict() == dict.fromkeys(range(7), 12)
+    assert set(_train(small).index) < set(_train(large).index)  # L = 5 is in L = 12
+    for subset in (small, large):
+        for split in ("validation", "test"):
+            pd.testing.assert_frame_equal(
+                subset[subset["split"] == split], index[index["split"] == split]
+            )
+    other = subsample_train(index, _params(5, seed=1))
+    assert set(_train(other).index) != set(_train(small).index)
+
+
+def test_it_is_the_studys_draw_and_null_keeps_every_image():
+    index = _index()
+    pd.testing.assert_frame_equal(
+        subsample_train(index, _params(7, 2)), labeled_subset(index, 7, 2)
+    )
+    assert subsample_train(index, _params(None)) is index
+    # L equal to the smallest class takes all of that class
+    assert (_train(subsample_train(index, _params(20))).groupby("label").size() == 20).all()
+
+
+def test_a_class_with_fewer_than_l_train_images_is_named_with_its_count():
+    with pytest.raises(ParameterError) as error:
+        subsample_train(_index(), _params(26))
+    message = str(error.value)
+    assert "subsample.labels_per_class = 26" in message
+    assert "class 0 (Neutral) has only 20 train images" in message
+    assert "at most 20" in message
+
+
+def test_the_projects_block_is_valid_and_bad_values_are_named():
+    params = SubsampleParams.from_dict(base_parameters("subsample"))
+    assert params.labels_per_class is None
+    with pytest.raises(ParameterError, match=r"subsample.labels_per_class = 0"):
+        _params(0)
+    with pytest.raises(ParameterError, match=r"unknown parameters \['subsample.per_class'\]"):
+        SubsampleParams.from_dict({"labels_per_class": 5, "seed": 0, "per_class": 5})
