@@ -69,6 +69,16 @@ def test_missing_short_and_odd_shards_are_left_out_and_named(tmp_path, caplog):
     assert faces.read([5])[0, 0, 0, 0] == _value("v4", 0)
 
 
+def test_a_shard_cut_short_by_less_than_its_header_is_named_truncated(tmp_path):
+    write_shard(tmp_path, "v0", 5)
+    write_shard(tmp_path, "v1", 4)
+    path = tmp_path / "v1.npy"
+    path.write_bytes(path.read_bytes()[:-100])  # the header still says 4 crops
+    faces = RMFaces(tracks_for({"v0": 5, "v1": 4}), tmp_path)
+    assert faces.problems.reasons == {"v1.npy": "the shard file is truncated"}
+    assert len(faces) == 5
+
+
 def test_nothing_readable_is_a_clear_error(tmp_path):
     with pytest.raises(RMFacesError, match=r"no readable face crop.*pipeline=facetrack"):
         RMFaces(tracks_for({"v0": 3}), tmp_path)

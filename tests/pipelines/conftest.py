@@ -85,12 +85,21 @@ def make_project_copy(parent: Path) -> Path:
     params["videos_dir"] = "${globals:demo_dir}/videos"
     params_file.write_text(yaml.safe_dump({"synth": params}, sort_keys=False))
     assert "${globals:demo_dir}" in text  # the copy keeps the project's single source of paths
+    every_image(root / "conf/base/parameters_ial.yml")
     # a repository with a commit, as a user's is (dvclive names its runs after HEAD)
     run_tool(["git", "init", "-q"], root)
     run_tool(["git", "add", "-A"], root)
     identity = ["-c", "user.name=rmfer tests", "-c", "user.email=tests@localhost"]
     run_tool(["git", *identity, "commit", "-q", "-m", "project copy"], root)
     return root
+
+
+def every_image(path: Path) -> None:
+    """No labels-per-class subsample: the tiny world has a few train images per class, fewer
+    than the demo's L (and its carved validation split)."""
+    params = yaml.safe_load(path.read_text())
+    params["subsample"].update(labels_per_class=None, validation_per_class=None)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from rmfer.errors import InputError
-from rmfer.faces.shards import FaceShards, read_header
+from rmfer.faces.shards import HEADER_BYTES, FaceShards, read_header
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class RMFaces(Dataset):
             return f"the shard holds {shape}, not (N, H, W, 3) crops"
         if max_offset >= shape[0]:
             return f"rows point to offset {max_offset} but the shard holds {shape[0]} crops"
-        if path.stat().st_size < int(np.prod(shape)):
+        if path.stat().st_size < HEADER_BYTES + int(np.prod(shape)):  # cut short: its last crops
             return "the shard file is truncated"
         return tuple(shape[1:])
 

@@ -36,7 +36,7 @@ def _pm(mean: float, sd: float) -> str:
 def _interval(d: PairedDifference) -> str:
     if math.isnan(d.low):
         return f"{d.mean:+.3f} (n={d.seeds}, no interval)"
-    return f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}] (n={d.seeds})"
+    return f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}] sd {d.sd:.3f} (n={d.seeds})"
 
 
 def render_report(records: list[dict[str, Any]], params: StudyParams, world: dict[str, Any]) -> str:
@@ -90,7 +90,8 @@ def _difference_lines(differences: list[PairedDifference], control: str) -> list
         "",
         f"## Paired differences: arm minus `{control}`",
         "",
-        "Per seed, on the same IAL checkpoint; mean [95 % t interval] (scipy.stats.t).",
+        "Per seed, on the same IAL checkpoint; mean [95 % t interval] (scipy.stats.t) and the "
+        "seeds' standard deviation of the difference.",
         "",
         "| arm | L | " + " | ".join(label for _, label in SHOWN) + " |",
         "|---|---|" + "---|" * len(SHOWN),

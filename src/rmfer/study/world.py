@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rmfer.data.rafdb import read_rafdb
+from rmfer.data.subsample import carve_validation
 from rmfer.data.subsample import labeled_subset as labeled_subset  # runs.py imports it here
 from rmfer.faces.align import similarity_transforms, warp_aligned
 from rmfer.faces.shards import ShardWriter
@@ -180,14 +181,3 @@ def load_world(params: WorldParams) -> StudyWorld:
         truth_dir=str(folder / "truth"),
         manifest=manifest,
     )
-
-
-def carve_validation(index: pd.DataFrame, per_class: int, seed: int) -> pd.DataFrame:
-    """`per_class` train images of each class become the fixed validation split (same
-    identities as train: the synth world draws identities for train and test only)."""
-    index = index.copy()
-    rng = np.random.default_rng([seed, 7])
-    for _, rows in index[index["split"] == "train"].groupby("label"):
-        chosen = rng.permutation(rows.index.to_numpy())[:per_class]
-        index.loc[chosen, "split"] = "validation"
-    return index
