@@ -75,7 +75,7 @@ def test_a_class_with_fewer_than_l_train_images_is_named_with_its_count():
 
 def test_the_projects_block_is_valid_and_bad_values_are_named():
     params = SubsampleParams.from_dict(base_parameters("subsample"))
-    assert params.labels_per_class is None
+    assert (params.labels_per_class, params.validation_per_class) == (10, 30)  # the study's L
     with pytest.raises(ParameterError, match=r"subsample.labels_per_class = 0"):
         _params(0)
     with pytest.raises(ParameterError, match=r"unknown parameters \['subsample.per_class'\]"):
