@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from rmfer.faults import VARIABLE
 from rmfer.training import IalParams, train_ial
 from rmfer.training.acl import train_acl
+from tests.conf import base_parameters
 from tests.conftest import PROJECT_ROOT
 from tests.training.acl.test_train import acl_params, ial_checkpoint, write_index, write_videos
 
@@ -33,8 +33,8 @@ RESUMING = ": resuming from the training state"
 
 def ial_params(state_dir: Path, **overrides) -> IalParams:
     """Tiny IAL that exercises the less simple state: SAM around Adam, the shuffled sampler."""
-    params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ial.yml").read_text())["ial"]
-    params.update(
+    params = base_parameters(
+        "ial",
         backbone="test_efficientnet",
         image_size=16,
         threads=1,

@@ -20,7 +20,7 @@ import pandas as pd
 from rmfer.params import Checker, parse
 from rmfer.training.acl.params import AclParams
 from rmfer.training.acl.train import train_acl
-from rmfer.training.ial.runs import not_trained_checkpoint, run_section
+from rmfer.training.ial.runs import run_section, skipped_run
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,7 @@ def train_acl_run(
     """(checkpoint, metrics) of one run, or the marker and a metrics record saying why not."""
     options = AclRunParams.from_dict(run)
     if not options.train:
-        reason = f"{run_section(run)}.train is false"
-        logger.info("%s: not trained (%s)", options.stage, reason)
-        return not_trained_checkpoint(reason), {"trained": False, "reason": reason}
+        return skipped_run(options.stage, run)
     params = AclParams.from_dict(run_acl_params(acl, options))
     logger.info("%s: ACL's training with mu = %g", options.stage, params.mu)
     result = train_acl(face_tracks, index, ial_checkpoint, params, run_name=options.stage)

@@ -64,6 +64,13 @@ def not_trained_checkpoint(reason: str) -> dict[str, Any]:
     return {"format": NOT_TRAINED_FORMAT, "reason": reason}
 
 
+def skipped_run(stage: str, run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(marker, metrics) of a run switched off (`train: false`), ial's or acl's, logged."""
+    reason = f"{run_section(run)}.train is false"
+    logger.info("%s: not trained (%s)", stage, reason)
+    return not_trained_checkpoint(reason), {"trained": False, "reason": reason}
+
+
 def is_trained(checkpoint: dict[str, Any]) -> bool:
     return checkpoint.get("format") != NOT_TRAINED_FORMAT
 
@@ -74,9 +81,7 @@ def train_run(
     """(checkpoint, metrics) of one run, or the marker and a metrics record saying why not."""
     options = RunParams.from_dict(run)
     if not options.train:
-        reason = f"{run_section(run)}.train is false"
-        logger.info("%s: not trained (%s)", options.stage, reason)
-        return not_trained_checkpoint(reason), {"trained": False, "reason": reason}
+        return skipped_run(options.stage, run)
     params = IalParams.from_dict(run_ial_params(ial, options))
     logger.info(
         "%s: IAL's training with lambda_att = %g for %d epochs",
