@@ -4,7 +4,12 @@ At the paper's candidate counts (32 anchors, 50 positive and 50 negative candida
 a labeled batch of 32), in one process, interleaved so that load from other processes hits all
 alike: an IAL step (train_step with IalLoss on the labeled batch) and ACL steps (AclObjective on
 the same labeled batch plus the RM part) with the prior's embeddings refreshed every N steps
-(`acl.embedding_refresh_steps`; N = 1 is the paper's method). Drawing and reading the crops is
+(`acl.embedding_refresh_steps`; N = 1 is the paper's method), each both ways of
+`acl.candidate_gradient` (true, the paper: the kept candidates train with their anchors;
+false: the anchors alone, against the candidates' z from the scoring pass). A last line times
+an IAL step on a labeled batch as large as the paper's gradient pass (labeled + anchors + kept
+candidates): the floor of any step that trains those faces, whatever the scoring costs.
+Drawing and reading the crops is
 outside the timed step (the data side's job); each step gets a fresh draw, so the cache only
 reuses faces that mining draws again. Times are means over a multiple of every N, so the
 refresh steps count their share. The RM pool is synthetic random crops (`--videos` x
@@ -55,6 +60,12 @@ def synthetic_pool(
     return pd.DataFrame(rows, columns=["video_id", "time_s", "person_id", "shard", "offset"])
 
 
+def paper_gradient_pass(args: argparse.Namespace) -> int:
+    """Images in the paper's gradient pass: labeled, anchors and each anchor's kept candidates."""
+    kept = round(args.rho * args.candidates)  # of each kind, per anchor
+    return args.labeled + args.anchors * (1 + 2 * kept)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backbone", default="resnet10t")
@@ -94,17 +105,28 @@ def main() -> None:
         )
         losses = {"ial": IalLoss(lambda_att=1.0, tau=1.0)}
         for n in args.refresh:
-            losses[f"acl_n{n}"] = AclObjective(
-                crop_transform(net.config), lambda_att=1.0, tau=1.0, mu=1.0, rho=args.rho,
-                pairing="prior", bn_mode="joint", flip=0.5, chunk=256, seed=0, refresh_steps=n,
-            )  # fmt: skip
+            for gradient in (True, False):
+                losses[f"acl_n{n}" + ("" if gradient else "_anchors")] = AclObjective(
+                    crop_transform(net.config), lambda_att=1.0, tau=1.0, mu=1.0, rho=args.rho,
+                    pairing="prior", bn_mode="joint", flip=0.5, chunk=256, seed=0,
+                    refresh_steps=n, candidate_gradient=gradient,
+                )  # fmt: skip
+        floor_size = paper_gradient_pass(args)
+        floor = {
+            "image": torch.randn(floor_size, 3, args.size, args.size),
+            "label": torch.arange(floor_size) % 7,
+        }
+        losses["floor"] = losses["ial"]
         rng = np.random.default_rng(0)
         times: dict[str, list[float]] = {name: [] for name in losses}
         counts: dict[str, list[tuple[float, float, float]]] = {name: [] for name in losses}
         for repeat in range(steps + 1):  # the first is a warm-up
             rm = rm_batch(sampler, faces, rng, args.anchors)
             for name, loss in losses.items():
-                batch = dict(labeled) if name == "ial" else {**labeled, **to_device(rm, device)}
+                if name in ("ial", "floor"):
+                    batch = to_device(floor, device) if name == "floor" else dict(labeled)
+                else:
+                    batch = {**labeled, **to_device(rm, device)}
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 started = time.perf_counter()
@@ -135,15 +157,23 @@ def report(
     )
     print(f"  IAL step: {ial * 1000:.1f} ms")
     for name in times:
-        if name == "ial":
+        if name in ("ial", "floor"):
             continue
         mean = statistics.mean(times[name])
         scored, trained, drawn = (statistics.mean(c) for c in zip(*counts[name], strict=True))
+        refresh, _, anchors_only = name.removeprefix("acl_n").partition("_")
+        gradient = "anchors only" if anchors_only else "candidates too"
         print(
-            f"  ACL step, embeddings refreshed every {name.removeprefix('acl_n')} steps: "
+            f"  ACL step, refreshed every {refresh} steps, gradient {gradient}: "
             f"{mean * 1000:.1f} ms = {mean / ial:.2f}x IAL (target <= 2x); per step "
             f"{drawn:.0f} distinct RM faces, {scored:.0f} embedded, {trained:.0f} with a gradient"
         )
+    floor = statistics.mean(times["floor"])
+    print(
+        f"  floor of the paper's step (an IAL step on {paper_gradient_pass(args)} images, "
+        "no scoring): "
+        f"{floor * 1000:.1f} ms = {floor / ial:.2f}x IAL"
+    )
 
 
 if __name__ == "__main__":

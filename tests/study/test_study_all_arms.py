@@ -26,6 +26,8 @@ def test_every_arm_of_the_study_runs_on_the_tiny_world(tmp_path: Path):
     for arm in ("acl_prior", "acl_time", "acl_oracle"):
         assert by_arm[arm]["params"]["pairing"] == arm.removeprefix("acl_")
     assert by_arm["simclr"]["params"]["objective"] == "simclr"
+    assert by_arm["acl_prior_anchors"]["params"]["candidate_gradient"] is False
+    assert by_arm["acl_prior"]["params"]["candidate_gradient"] is True
     text = render_report(records, params, manifest)
     for arm in arms:
         assert f"| {arm} | 3 |" in text

@@ -12,11 +12,12 @@ from rmfer.synth.world import plan_world
 from tests.conf import base_parameters
 
 ISSUE_ARMS = {"ce", "ial", "control", "acl_prior", "acl_time", "acl_oracle", "simclr"}
+SPEED_ARMS = {"acl_prior_anchors"}  # acl.candidate_gradient: false, the step's speed lever
 
 
 def test_conf_base_study_parses_with_every_arm_and_at_least_three_seeds():
     params = StudyParams.from_dict(base_parameters("study"))
-    assert set(params.arms) == ISSUE_ARMS
+    assert set(params.arms) == ISSUE_ARMS | SPEED_ARMS
     assert params.control == "control"
     assert len(params.seeds) >= 3
     assert sorted(params.labels_per_class) == [10, 30, 300]

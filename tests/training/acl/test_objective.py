@@ -89,6 +89,48 @@ def test_loss_is_ial_plus_mu_acl_over_the_pairs_the_prior_keeps(net):
     assert net.projection[0].weight.grad is not None
 
 
+def test_without_candidate_gradient_only_anchors_train_against_the_priors_embeddings(net):
+    """Same pairs and (in eval mode) the same L_ACL as the paper's way; the gradient pass holds
+    the anchors alone, and the candidates' z are the scoring pass's, without a gradient."""
+    net.eval()
+    batch = combined_batch()
+    paper, fast = make_loss(net), make_loss(net, candidate_gradient=False)
+    expected = paper(net, batch)
+    terms = fast(net, batch)
+    assert torch.isclose(terms["acl"], expected["acl"], atol=1e-5)
+    assert torch.isclose(terms["ial"], expected["ial"], atol=1e-6)
+    selection = fast.select(net, batch)
+    assert len(selection.images) == len(batch["rm_anchor"].unique()) == 3
+    assert torch.equal(selection.keep_positive, paper.select(net, batch).keep_positive)
+    assert selection.targets is not None and not selection.targets.requires_grad
+    assert terms["rm_faces_trained"].item() == 3
+    assert terms["rm_faces_scored"].item() == 20  # the prior's pass only: nothing embedded twice
+
+    terms["loss"].backward()
+    assert net.projection[0].weight.grad is not None
+
+
+def test_without_candidate_gradient_time_pairing_embeds_the_kept_candidates_only(net):
+    net.eval()
+    batch = combined_batch()
+    fast = make_loss(net, pairing="time", candidate_gradient=False)
+    selection = fast.select(net, batch)
+    kept = torch.cat(
+        [batch["rm_pos"][selection.keep_positive], batch["rm_neg"][selection.keep_negative]]
+    ).unique()
+    assert selection.stats["rm_faces_scored"].item() == len(kept) < 20
+    with torch.no_grad():
+        z = net(crop_transform(net.config)(batch["rm_crops"])).embeddings
+    assert selection.targets is not None
+    assert torch.allclose(selection.targets[kept], z[kept], atol=1e-5)
+    # the same blind choice as the paper's way, for the same seed
+    paper = make_loss(net, pairing="time").select(net, batch)
+    assert torch.equal(selection.keep_positive, paper.keep_positive)
+    assert torch.equal(selection.keep_negative, paper.keep_negative)
+    terms = fast(net.train(), batch)
+    assert math.isfinite(terms["loss"].item()) and terms["acl"] > 0
+
+
 def test_prior_is_scored_once_per_step_even_with_sam(net, monkeypatch):
     calls = []
     original = acl_prior.embed

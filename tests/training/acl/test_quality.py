@@ -39,10 +39,14 @@ IAL_MODEL = PROJECT_ROOT / "data/06_models/ial.pt"
 # its prior; the same net untrained 0.631. Negative precision 0.766 -> 0.938 (untrained 0.814).
 SMALL_NET_MARGIN = 0.04
 # Measured on this world with the demo's ial_model (w 1 s, 20 + 20 candidates, rho 0.1, 1000
-# anchors): positive precision 0.652 time-only, 0.80 with its prior (two ial_models trained
-# with different settings: 0.798 and 0.802); 0.650 with the same net untrained. Negative
-# precision: 0.766 -> 0.96-0.98 (untrained: 0.81). The margin sits between.
+# anchors). The demo trains IAL on 10 labels per class (conf/base `subsample`), where the study
+# finds ACL's effect; a net that weak sharpens the negatives, not the positives: negative
+# precision 0.766 time-only -> 0.888 with its prior (0.81 with the same net untrained), positive
+# 0.644 -> 0.661. The demo's own mining report agrees (0.83 -> 0.92, 0.76 -> 0.77). Trained on
+# every image (300 per class) the ial_model raised both: positive 0.652 -> 0.80, negative
+# 0.766 -> 0.96; the positive claim is checked with the session's net above.
 MARGIN = 0.06
+POSITIVE_TOLERANCE = 0.02  # the demo net's prior must not make positives worse than time alone
 CROP = 112
 ANCHORS = 1000
 WINDOW_S, CANDIDATES, RHO = 1.0, 20, 0.1
@@ -146,18 +150,18 @@ def test_the_prior_of_a_trained_ial_net_raises_positive_precision(rm_world, domi
 
 
 @pytest.mark.skipif(not IAL_MODEL.exists(), reason="needs ial_model: kedro run --pipeline=ial")
-def test_the_ial_models_prior_raises_positive_precision_over_time_only_mining(rm_world, dominant):
+def test_the_ial_models_prior_raises_negative_precision_over_time_only_mining(rm_world, dominant):
     faces, _ = rm_world
     net = load_network(read_checkpoint(IAL_MODEL))
     figures = precision(with_net(net, faces), faces, dominant)
     time_only, prior = figures["time_only"], figures["prior"]
-    assert prior["positive"] >= time_only["positive"] + MARGIN, figures
     assert prior["negative"] >= time_only["negative"] + MARGIN, figures
+    assert prior["positive"] >= time_only["positive"] - POSITIVE_TOLERANCE, figures
 
     # The same network untrained: its similarity is no expression similarity, the check fails.
     torch.manual_seed(0)
     blind = precision(with_net(build_network(net.config), faces), faces, dominant)
-    assert blind["prior"]["positive"] < time_only["positive"] + MARGIN, blind
+    assert blind["prior"]["negative"] < time_only["negative"] + MARGIN, blind
 
 
 def test_without_a_ground_truth_nothing_is_measured(rm_world, tmp_path):

@@ -12,7 +12,7 @@ Also here: the forward pass over labeled and RM images under each `acl.bn_mode`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -24,6 +24,7 @@ from rmfer.training.acl.prior import (
     EmbeddingCache,
     Prepare,
     candidate_similarities,
+    embed,
     select_candidates,
 )
 from rmfer.training.distributed import unwrap
@@ -68,12 +69,25 @@ class IalContinued:
         return {**terms, "ial": terms["loss"].detach()}
 
 
+class Scores(NamedTuple):
+    """Each anchor's candidates scored by a pairing; `embeddings`: the prior's z of every face."""
+
+    pos_sim: torch.Tensor
+    pos_mask: torch.Tensor
+    neg_sim: torch.Tensor
+    neg_mask: torch.Tensor
+    scored: int  # faces that went through the net for it
+    embeddings: torch.Tensor | None
+
+
 @dataclass(frozen=True)
 class Selection:
     """The faces that train this step and which pairs were kept.
 
-    `images` holds only the anchors and the kept candidates (what needs a gradient);
-    `anchors`, `positives`, `negatives` index into it, `keep_*` mask the pairs.
+    `images` holds only what needs a gradient: the anchors and the kept candidates, or the
+    anchors alone when the candidates are fixed `targets` (their z without gradient, a row per
+    face of the step). `anchors` index `images`; `positives` and `negatives` index `images`, or
+    `targets` when there are targets; `keep_*` mask the pairs.
     """
 
     images: torch.Tensor
@@ -83,6 +97,7 @@ class Selection:
     negatives: torch.Tensor
     keep_negative: torch.Tensor
     stats: dict[str, torch.Tensor]
+    targets: torch.Tensor | None = None
 
 
 class AclObjective:
@@ -95,6 +110,12 @@ class AclObjective:
     `pairing`: prior (the network's similarity, from embeddings at most `refresh_steps` steps
     old), time (a random rho share) or oracle (`truth`: each face id's true expression mixture,
     a NaN row where unknown; a candidate or anchor without truth is not paired).
+
+    `candidate_gradient`: true is the paper (the kept candidates pass through the net with the
+    anchors, with a gradient); false trains the anchors only, against the candidates' z from
+    the scoring pass (eval mode, no gradient; with the prior, the very embeddings that chose
+    them, so nothing is computed twice). A speed lever: at the paper's counts (32 anchors,
+    rho 0.1 of 50 + 50) the gradient pass shrinks from 352 RM faces to 32.
     """
 
     def __init__(
@@ -114,6 +135,7 @@ class AclObjective:
         truth: torch.Tensor | None = None,
         soft_labels: bool = False,
         gather: bool = False,
+        candidate_gradient: bool = True,
     ) -> None:
         if pairing == "oracle" and truth is None:
             raise ValueError("oracle pairing needs the faces' true expression mixtures")
@@ -122,15 +144,14 @@ class AclObjective:
         self.pairing, self.bn_mode, self.flip = pairing, bn_mode, flip
         self.truth = truth
         self.soft_labels, self.gather = soft_labels, gather
+        self.candidate_gradient = candidate_gradient
         self.contrastive = AclLoss(tau, gather)
         self.embeddings = EmbeddingCache(refresh_steps, chunk, prepare)
         self._generator = torch.Generator().manual_seed(seed)
         self._cached: tuple[dict[str, torch.Tensor], Selection] | None = None
 
-    def scores(
-        self, net: nn.Module, batch: dict[str, torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
-        """(pos_sim, pos_mask, neg_sim, neg_mask, faces scored) by this objective's pairing."""
+    def scores(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> Scores:
+        """Every anchor's candidates scored by this objective's pairing."""
         crops = batch["rm_crops"]
         anchors, pos, neg = batch["rm_anchor"], batch["rm_pos"], batch["rm_neg"]
         pos_mask, neg_mask = pos >= 0, neg >= 0
@@ -138,7 +159,7 @@ class AclObjective:
             # the plain net: DDP's forward would sync, and these faces get no gradient
             z, scored = self.embeddings.embed(unwrap(net), crops, batch.get("rm_face"))
             pos_sim, neg_sim = candidate_similarities(z, anchors, pos, neg, self.tau)
-            return pos_sim, pos_mask, neg_sim, neg_mask, scored
+            return Scores(pos_sim, pos_mask, neg_sim, neg_mask, scored, z)
         if self.pairing == "oracle":
             assert self.truth is not None
             mixtures = self.truth[batch["rm_face"].cpu()].to(crops.device)
@@ -148,10 +169,11 @@ class AclObjective:
             )
             pos_mask = pos_mask & known[pos.clamp(min=0)] & known[anchors][:, None]
             neg_mask = neg_mask & known[neg.clamp(min=0)] & known[anchors][:, None]
-            return pos_sim, pos_mask, neg_sim, neg_mask, 0
+            return Scores(pos_sim, pos_mask, neg_sim, neg_mask, 0, None)
         # time-only mining: no scoring pass; a random rho share is kept (`select_candidates`)
         zeros_pos = torch.zeros(pos.shape, device=crops.device)
-        return zeros_pos, pos_mask, torch.zeros(neg.shape, device=crops.device), neg_mask, 0
+        zeros_neg = torch.zeros(neg.shape, device=crops.device)
+        return Scores(zeros_pos, pos_mask, zeros_neg, neg_mask, 0, None)
 
     def select(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> Selection:
         """The pairs kept for this batch (computed once: see the module's note)."""
@@ -159,16 +181,26 @@ class AclObjective:
             return self._cached[1]
         crops = batch["rm_crops"]
         anchors, pos, neg = batch["rm_anchor"], batch["rm_pos"], batch["rm_neg"]
-        pos_sim, pos_mask, neg_sim, neg_mask, scored = self.scores(net, batch)
-        by_score = self.pairing != "time"
+        scores = self.scores(net, batch)
         keep_pos, keep_neg = select_candidates(
-            pos_sim, pos_mask, neg_sim, neg_mask, self.rho, by_score, self._generator
+            scores.pos_sim,
+            scores.pos_mask,
+            scores.neg_sim,
+            scores.neg_mask,
+            self.rho,
+            self.pairing != "time",
+            self._generator,
         )
-        # Only the anchors and the kept candidates go through the network with a gradient.
+        # Only the anchors and the kept candidates (or the anchors alone) get a gradient.
         needed = torch.zeros(len(crops), dtype=torch.bool, device=crops.device)
         needed[anchors] = True
-        needed[pos[keep_pos]] = True
-        needed[neg[keep_neg]] = True
+        targets, scored = None, scores.scored
+        if self.candidate_gradient:
+            needed[pos[keep_pos]] = True
+            needed[neg[keep_neg]] = True
+        else:
+            targets, embedded = self._targets(net, crops, pos[keep_pos], neg[keep_neg], scores)
+            scored += embedded
         compact = torch.cumsum(needed.long(), 0) - 1
         chosen = self.prepare(crops[needed])
         if self.flip > 0:
@@ -183,18 +215,40 @@ class AclObjective:
             "rm_faces_trained": torch.tensor(float(len(chosen))),
         }
         if self.pairing == "prior":
-            stats["prior_gap"] = _mean(pos_sim, keep_pos) - _mean(neg_sim, keep_neg)
+            stats["prior_gap"] = _mean(scores.pos_sim, keep_pos) - _mean(scores.neg_sim, keep_neg)
+        index = compact if targets is None else torch.arange(len(crops), device=crops.device)
         selection = Selection(
             images=chosen,
             anchors=compact[anchors],
-            positives=torch.where(keep_pos, compact[pos.clamp(min=0)], 0),
+            positives=torch.where(keep_pos, index[pos.clamp(min=0)], 0),
             keep_positive=keep_pos,
-            negatives=torch.where(keep_neg, compact[neg.clamp(min=0)], 0),
+            negatives=torch.where(keep_neg, index[neg.clamp(min=0)], 0),
             keep_negative=keep_neg,
             stats=stats,
+            targets=targets,
         )
         self._cached = (batch, selection)
         return selection
+
+    def _targets(
+        self,
+        net: nn.Module,
+        crops: torch.Tensor,
+        positives: torch.Tensor,
+        negatives: torch.Tensor,
+        scores: Scores,
+    ) -> tuple[torch.Tensor, int]:
+        """The kept candidates' fixed z (a row per face of the step) and how many were embedded.
+
+        The prior has them already; time and oracle pairing embed the kept candidates only.
+        """
+        if scores.embeddings is not None:
+            return scores.embeddings.detach(), 0
+        kept = torch.cat([positives, negatives]).unique()
+        z = embed(unwrap(net), crops[kept], self.embeddings.chunk, self.prepare)
+        targets = z.new_zeros(len(crops), z.shape[1])
+        targets[kept] = z
+        return targets, len(kept)
 
     def state_dict(self) -> dict[str, Any]:
         """The random state of the flips and the time ablation, and the prior's cache (resume)."""
@@ -213,11 +267,12 @@ class AclObjective:
         soft = batch["soft_label"] if self.soft_labels else None
         terms = ial_loss(net, head, batch["label"], self.lambda_att, self.tau, soft, self.gather)
         z = rm.embeddings
+        candidates = z if selection.targets is None else selection.targets
         contrastive = self.contrastive(
             z[selection.anchors],
-            z[selection.positives],
+            candidates[selection.positives],
             selection.keep_positive,
-            z[selection.negatives],
+            candidates[selection.negatives],
             selection.keep_negative,
         )
         return {

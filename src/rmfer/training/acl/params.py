@@ -49,6 +49,9 @@ class AclParams(TrainingParams):
     objective: str  # acl: L_ACL on the mined pairs; simclr: NT-Xent on two views of the anchors
     bn_mode: str  # joint | separate | reestimate: what BatchNorm's running statistics see
     embedding_refresh_steps: int  # the prior's embeddings are reused for this many steps
+    # true (the paper): kept candidates train with the anchors; false: anchors only, against
+    # the candidates' z from the scoring pass (no gradient), a speed lever
+    candidate_gradient: bool
     rm_workers: int  # DataLoader processes assembling the RM part of a step; 0: the main process
     progress: bool
     mining_quality: MiningQualityParams
@@ -80,5 +83,6 @@ class AclParams(TrainingParams):
         check.number("mu", 0.0, 1e3)
         check.number("mining_quality.iou", 0.0, 1.0)
         check.flag("progress")
+        check.flag("candidate_gradient")
         check.text("faces_dir")
         check.text("mining_quality.truth_dir", optional=True)

@@ -156,6 +156,7 @@ def run_about(
         "objective": params.objective,
         "bn_mode": params.bn_mode,
         "embedding_refresh_steps": params.embedding_refresh_steps,
+        "candidate_gradient": params.candidate_gradient,
         "rho": params.rho,
         "tau": config.tau,
         "mu": params.mu,
@@ -215,6 +216,7 @@ def make_objective(
         refresh_steps=params.embedding_refresh_steps,
         truth=truth,
         gather=gather,
+        candidate_gradient=params.candidate_gradient,
     )
 
 
