@@ -24,7 +24,8 @@ from rmfer.data.transforms import eval_transform
 from rmfer.errors import InputError
 from rmfer.models.network import NetworkConfig
 from rmfer.training.acl.params import AclParams
-from rmfer.training.acl.rm_stream import Draw, RMStream, process_rank, stream_loader, take
+from rmfer.training.acl.rm_stream import Draw, RMStream, stream_loader, take
+from rmfer.training.distributed import rank
 from rmfer.training.position import LoaderPass
 from rmfer.training.sampler import labeled_loader
 from rmfer.training.state import generator_state, restored_generator
@@ -232,7 +233,7 @@ class AclBatches:
         return self.steps
 
     def __call__(self, epoch: int) -> _Epoch:
-        ranked = [process_rank()] if process_rank() else []  # each rank draws its own anchors
+        ranked = [rank()] if rank() else []  # each rank draws its own anchors
         self._rng, self._taken = np.random.default_rng([self.seed, epoch, *ranked]), 0
         if self._resume is not None:  # a resumed run: on from the step the state was saved at
             self._rng, self._taken = restored_generator(self._resume["rng"]), self._resume["taken"]
@@ -279,7 +280,7 @@ class AclBatches:
                 self.steps,
                 self.seed,
                 start_epoch=epoch,
-                rank=process_rank(),
+                rank=rank(),
             )
             self._parts = iter(stream_loader(stream, self.workers, self.pin))
         self._next_epoch = -1  # until the epoch is used up: a broken-off one starts afresh

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from rmfer.data.rm_faces import RMFaces
@@ -27,11 +26,6 @@ from rmfer.data.rm_sampler import MiningStats, RMSampler
 Draw = Callable[[RMSampler, RMFaces, np.random.Generator, int, bool], dict[str, torch.Tensor]]
 STATS_KEYS = ("drawn", "skipped_no_positive", "skipped_no_negative")  # MiningStats' counters
 STAT_PREFIX = "rm_stats_"
-
-
-def process_rank() -> int:
-    """This process's rank under torch.distributed; 0 when it runs alone."""
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
 def step_generator(seed: int, epoch: int, step: int, rank: int) -> np.random.Generator:
