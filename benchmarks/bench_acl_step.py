@@ -117,16 +117,14 @@ def main() -> None:
             "label": torch.arange(floor_size) % 7,
         }
         losses["floor"] = losses["ial"]
+        plain = {"ial": labeled, "floor": to_device(floor, device)}  # no RM part
         rng = np.random.default_rng(0)
         times: dict[str, list[float]] = {name: [] for name in losses}
         counts: dict[str, list[tuple[float, float, float]]] = {name: [] for name in losses}
         for repeat in range(steps + 1):  # the first is a warm-up
             rm = rm_batch(sampler, faces, rng, args.anchors)
             for name, loss in losses.items():
-                if name in ("ial", "floor"):
-                    batch = to_device(floor, device) if name == "floor" else dict(labeled)
-                else:
-                    batch = {**labeled, **to_device(rm, device)}
+                batch = dict(plain[name]) if name in plain else {**labeled, **to_device(rm, device)}
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 started = time.perf_counter()
