@@ -62,7 +62,7 @@ class Loopback:
                     return
                 with loopback.answering(self.path):
                     time.sleep(route.delay_s)
-                    self._answer(head=False)
+                self._answer(head=False)
 
             def _answer(self, head: bool) -> None:
                 route = loopback.routes.get(unquote(urlsplit(self.path).path))
@@ -115,8 +115,12 @@ class Loopback:
 
     @contextlib.contextmanager
     def answering(self, path: str) -> Iterator[None]:
-        """Count the videos being answered at once: yt-dlp's sniffing GET of a video may still be
-        answered (the client hung up) when its download GET of the same video starts."""
+        """Count the videos whose answer is being held back at once.
+
+        Only the delay is counted: the client is then surely waiting for this answer. Writing the
+        body is not, since a client that hung up (yt-dlp sniffs a video's first bytes) may already
+        be asking for the next video while this thread still finds out it is gone.
+        """
         with self._count_lock:
             self._in_flight[path] = self._in_flight.get(path, 0) + 1
             self.at_once = len(self._in_flight)
