@@ -4,7 +4,9 @@ At the paper's candidate counts (32 anchors, 50 positive and 50 negative candida
 a labeled batch of 32), in one process, interleaved so that load from other processes hits all
 alike: an IAL step (train_step with IalLoss on the labeled batch) and ACL steps (AclObjective on
 the same labeled batch plus the RM part) with the prior's embeddings refreshed every N steps
-(`acl.embedding_refresh_steps`; N = 1 is the paper's method), each both ways of
+(`acl.embedding_refresh_steps`; N = 1 is the paper's method; `bank` = null, a memory bank that
+is never refreshed and takes each trained face's z: filled with the whole pool before the timed
+steps, the fill timed apart, as the one-off cost of a run), each both ways of
 `acl.candidate_gradient` (true, the paper: the kept candidates train with their anchors;
 false: the anchors alone, against the candidates' z from the scoring pass). The last lines time
 an IAL step on a labeled batch as large as each gradient pass (labeled + anchors, + kept
@@ -16,7 +18,7 @@ reuses faces that mining draws again. Times are means over a multiple of every N
 refresh steps count their share. The RM pool is synthetic random crops (`--videos` x
 `--persons` x `--seconds` at 5 Hz): the reuse, hence N's saving, grows as the pool shrinks.
 Usage: .venv/bin/python benchmarks/bench_acl_step.py [--backbone resnet10t] [--size 48]
-       [--refresh 1 10] [--steps 20] [--device cpu]
+       [--refresh 1 10 bank] [--steps 20] [--device cpu]
 """
 
 from __future__ import annotations
@@ -72,6 +74,26 @@ def floor_sizes(args: argparse.Namespace) -> dict[str, int]:
     }
 
 
+def refresh_steps(text: str) -> int | None:
+    """--refresh values: a number of steps, or `bank` (the memory bank, null in the conf)."""
+    return None if text == "bank" else int(text)
+
+
+def loss_name(refresh: int | None, gradient: bool) -> str:
+    return ("acl_bank" if refresh is None else f"acl_n{refresh}") + ("" if gradient else "_anchors")
+
+
+def fill_bank(objective: AclObjective, net: torch.nn.Module, faces: RMFaces) -> float:
+    """Embed the whole pool into a memory bank (what its first steps do); seconds taken."""
+    ids = np.arange(len(faces))
+    started = time.perf_counter()
+    for start in range(0, len(ids), 1024):
+        part = ids[start : start + 1024]
+        crops = faces.read_tensor(part).to(next(net.parameters()).device)
+        objective.embeddings.embed(net, crops, torch.from_numpy(part))
+    return time.perf_counter() - started
+
+
 def labeled_batch(size: int, side: int) -> dict[str, torch.Tensor]:
     return {"image": torch.randn(size, 3, side, side), "label": torch.arange(size) % 7}
 
@@ -84,7 +106,7 @@ def main() -> None:
     parser.add_argument("--anchors", type=int, default=32)
     parser.add_argument("--candidates", type=int, default=50, help="positives = negatives")
     parser.add_argument("--rho", type=float, default=0.1)
-    parser.add_argument("--refresh", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--refresh", type=refresh_steps, nargs="+", default=[1, 10, None])
     parser.add_argument("--steps", type=int, default=20, help="timed steps of each kind")
     parser.add_argument("--videos", type=int, default=4)
     parser.add_argument("--persons", type=int, default=8)
@@ -95,7 +117,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = torch.device(args.device)
-    steps = args.steps // max(args.refresh) * max(args.refresh) or max(args.refresh)
+    period = max(n for n in args.refresh + [1] if n is not None)
+    steps = args.steps // period * period or period
 
     with tempfile.TemporaryDirectory() as temp:
         faces = RMFaces(synthetic_pool(Path(temp), args.videos, args.persons, args.seconds), temp)
@@ -110,7 +133,7 @@ def main() -> None:
         losses = {"ial": IalLoss(lambda_att=1.0, tau=1.0)}
         for n in args.refresh:
             for gradient in (True, False):
-                losses[f"acl_n{n}" + ("" if gradient else "_anchors")] = AclObjective(
+                losses[loss_name(n, gradient)] = AclObjective(
                     crop_transform(net.config), lambda_att=1.0, tau=1.0, mu=1.0, rho=args.rho,
                     pairing="prior", bn_mode="joint", flip=0.5, chunk=256, seed=0,
                     refresh_steps=n, candidate_gradient=gradient,
@@ -119,6 +142,11 @@ def main() -> None:
         for name, size in floor_sizes(args).items():
             losses[name] = losses["ial"]
             plain[name] = to_device(labeled_batch(size, args.size), device)
+        fills = {
+            name: fill_bank(loss, net, faces)
+            for name, loss in losses.items()
+            if isinstance(loss, AclObjective) and loss.embeddings.is_bank
+        }
         rng = np.random.default_rng(0)
         times: dict[str, list[float]] = {name: [] for name in losses}
         counts: dict[str, list[tuple[float, float, float]]] = {name: [] for name in losses}
@@ -138,7 +166,7 @@ def main() -> None:
                         tuple(terms.get(k, 0.0) for k in ("rm_faces_scored", "rm_faces_trained"))
                         + (float(len(rm["rm_crops"])),)
                     )
-    report(args, steps, times, counts)
+    report(args, steps, times, counts, fills)
 
 
 def report(
@@ -146,6 +174,7 @@ def report(
     steps: int,
     times: dict[str, list[float]],
     counts: dict[str, list[tuple[float, float, float]]],
+    fills: dict[str, float],
 ) -> None:
     ial = statistics.mean(times["ial"])
     print(
@@ -160,13 +189,20 @@ def report(
             continue
         mean = statistics.mean(times[name])
         scored, trained, drawn = (statistics.mean(c) for c in zip(*counts[name], strict=True))
-        refresh, _, anchors_only = name.removeprefix("acl_n").partition("_")
+        refresh, _, anchors_only = name.removeprefix("acl_").removeprefix("n").partition("_")
         gradient = "anchors only" if anchors_only else "candidates too"
+        cache = "a memory bank" if refresh == "bank" else f"refreshed every {refresh} steps"
         print(
-            f"  ACL step, refreshed every {refresh} steps, gradient {gradient}: "
+            f"  ACL step, {cache}, gradient {gradient}: "
             f"{mean * 1000:.1f} ms = {mean / ial:.2f}x IAL (target <= 2x); per step "
             f"{drawn:.0f} distinct RM faces, {scored:.0f} embedded, {trained:.0f} with a gradient"
         )
+        if name in fills:
+            pool = args.videos * args.persons * args.seconds * 5
+            print(
+                f"    filling the bank, once per run ({pool:.0f} faces): "
+                f"{fills[name]:.1f} s = {fills[name] / ial:.0f} IAL steps"
+            )
     for name, size in floor_sizes(args).items():
         floor = statistics.mean(times[name])
         kind = "the paper's step" if name == "floor_paper" else "an anchors-only step"

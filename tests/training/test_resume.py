@@ -121,12 +121,14 @@ def test_ial_killed_mid_epoch_resumes_to_the_same_weights(world, tmp_path, caplo
     assert RESUMING not in caplog.text and "resume is never: starting afresh" in caplog.text
 
 
-def test_acl_killed_mid_epoch_resumes_to_the_same_weights(world, tmp_path, caplog):
+@pytest.mark.parametrize("refresh", [2, None], ids=["periodic_cache", "memory_bank"])
+def test_acl_killed_mid_epoch_resumes_to_the_same_weights(world, tmp_path, caplog, refresh):
     root, index, tracks = world
     base = acl_params(
         root / "faces",
         steps_per_epoch=3,
-        embedding_refresh_steps=2,  # the prior's cache is part of the state
+        embedding_refresh_steps=refresh,  # the prior's cache (or bank) is part of the state
+        candidate_gradient=refresh is not None,  # the bank: anchors train, their z kept
         threads=1,
         checkpoint_every_steps=1,
     )

@@ -292,6 +292,41 @@ def test_embedding_cache_reuses_z_until_its_refresh(net, monkeypatch):
         assert scored == 20 and torch.equal(z, original(net, crops, 7, crop_transform(net.config)))
 
 
+@pytest.mark.parametrize("sam", [False, True], ids=["sgd", "sam"])
+def test_memory_bank_keeps_z_for_good_and_takes_the_trained_faces_z(net, sam):
+    net.eval()  # running statistics: a face's z does not depend on its batch
+    batch = {**combined_batch(), "rm_face": torch.arange(20) + 100}
+    # flip 1: the anchors train mirrored, so the z they trained with differ from their scores
+    loss = make_loss(net, refresh_steps=None, candidate_gradient=False, flip=1.0)
+    prepare = crop_transform(net.config)
+    scored_z = acl_prior.embed(net, batch["rm_crops"], 7, prepare)
+    mirrored_z = acl_prior.embed(net, batch["rm_crops"].flip(-1), 7, prepare)
+    optimiser = (
+        SAM(net.parameters(), torch.optim.SGD, rho=0.5, lr=0.5)  # the bank keeps the z at w,
+        if sam  # not at SAM's perturbed weights
+        else torch.optim.SGD(net.parameters(), lr=0.5)
+    )
+    train_step(net, batch, loss, optimiser, Precision(torch.device("cpu"), None))
+    bank = loss.embeddings
+    assert bank.is_bank and bank._z is not None
+    anchors = batch["rm_anchor"]
+    others = torch.ones(20, dtype=torch.bool)
+    others[anchors] = False
+    assert torch.allclose(bank._z[100 + anchors], mirrored_z[anchors], atol=1e-5)
+    assert torch.allclose(bank._z[100:120][others], scored_z[others], atol=1e-5)
+    after = acl_prior.embed(net, batch["rm_crops"], 7, prepare)
+    assert not torch.allclose(after, scored_z, atol=1e-3)  # the step moved the weights
+    for _ in range(5):  # never refreshed: nothing is embedded again
+        z, scored = bank.embed(net, batch["rm_crops"], batch["rm_face"])
+        assert scored == 0 and torch.equal(z, bank._z[100:120])
+    # a periodic cache ignores what trained: its z stay those of its scoring pass
+    periodic = acl_prior.EmbeddingCache(4, chunk=7, prepare=prepare)
+    periodic.embed(net, batch["rm_crops"], batch["rm_face"])
+    periodic.remember(torch.tensor([101]), scored_z[[1]])
+    z, _ = periodic.embed(net, batch["rm_crops"], batch["rm_face"])
+    assert torch.equal(z[1], after[1])
+
+
 def test_mu_zero_control_is_l_ial_alone():
     torch.manual_seed(0)
     config = NetworkConfig("test_efficientnet", 7, 24, label_names(7), tau=TAU)

@@ -170,6 +170,7 @@ def test_parameters_name_the_bad_key():
             acl_params(Path("x"), **{key: value})
     with pytest.raises(ParameterError, match=r"acl.embedding_refresh_steps = 0"):
         acl_params(Path("x"), embedding_refresh_steps=0)
+    assert acl_params(Path("x"), embedding_refresh_steps=None).embedding_refresh_steps is None
     with pytest.raises(ParameterError, match=r"acl.pairing = 'oracle'.*truth_dir"):
         acl_params(Path("x"), pairing="oracle")
 

@@ -98,6 +98,7 @@ class Selection:
     keep_negative: torch.Tensor
     stats: dict[str, torch.Tensor]
     targets: torch.Tensor | None = None
+    faces: torch.Tensor | None = None  # the rm_face id of each row of `images`, where known
 
 
 class AclObjective:
@@ -108,8 +109,9 @@ class AclObjective:
     `rm_anchor` (B,), `rm_pos` (B, P) and `rm_neg` (B, N) are positions in it, -1 padding.
 
     `pairing`: prior (the network's similarity, from embeddings at most `refresh_steps` steps
-    old), time (a random rho share) or oracle (`truth`: each face id's true expression mixture,
-    a NaN row where unknown; a candidate or anchor without truth is not paired).
+    old; None: a memory bank, see `EmbeddingCache`), time (a random rho share) or oracle
+    (`truth`: each face id's true expression mixture, a NaN row where unknown; a candidate or
+    anchor without truth is not paired).
 
     `candidate_gradient`: true is the paper (the kept candidates pass through the net with the
     anchors, with a gradient); false trains the anchors only, against the candidates' z from
@@ -131,7 +133,7 @@ class AclObjective:
         flip: float,
         chunk: int,
         seed: int,
-        refresh_steps: int = 1,
+        refresh_steps: int | None = 1,
         truth: torch.Tensor | None = None,
         soft_labels: bool = False,
         gather: bool = False,
@@ -226,6 +228,7 @@ class AclObjective:
             keep_negative=keep_neg,
             stats=stats,
             targets=targets,
+            faces=batch["rm_face"][needed] if "rm_face" in batch else None,
         )
         self._cached = (batch, selection)
         return selection
@@ -262,11 +265,14 @@ class AclObjective:
         self.embeddings.load_state_dict(state["embeddings"])
 
     def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> LossTerms:
+        first_pass = self._cached is None or self._cached[0] is not batch  # SAM calls twice
         selection = self.select(net, batch)
         head, rm = forward_parts(net, batch["image"], selection.images, self.bn_mode)
         soft = batch["soft_label"] if self.soft_labels else None
         terms = ial_loss(net, head, batch["label"], self.lambda_att, self.tau, soft, self.gather)
         z = rm.embeddings
+        if first_pass and self.pairing == "prior" and selection.faces is not None:
+            self.embeddings.remember(selection.faces, z)  # a memory bank's, at the step's weights
         candidates = z if selection.targets is None else selection.targets
         contrastive = self.contrastive(
             z[selection.anchors],

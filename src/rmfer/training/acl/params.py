@@ -48,7 +48,9 @@ class AclParams(TrainingParams):
     mu: float  # L = L_IAL + mu * L_ACL; 0: IAL continued (the control), no RM face is read
     objective: str  # acl: L_ACL on the mined pairs; simclr: NT-Xent on two views of the anchors
     bn_mode: str  # joint | separate | reestimate: what BatchNorm's running statistics see
-    embedding_refresh_steps: int  # the prior's embeddings are reused for this many steps
+    # the prior's embeddings are reused for this many steps; None: a memory bank (never
+    # forgotten, each face's z replaced whenever it trains)
+    embedding_refresh_steps: int | None
     # true (the paper): kept candidates train with the anchors; false: anchors only, against
     # the candidates' z from the scoring pass (no gradient), a speed lever
     candidate_gradient: bool
@@ -64,7 +66,7 @@ class AclParams(TrainingParams):
         check.integer("min_negatives", 1)
         check.integer("mining_quality.anchors", 1)
         check.integer("steps_per_epoch", 1, optional=True)
-        check.integer("embedding_refresh_steps", 1)
+        check.integer("embedding_refresh_steps", 1, optional=True)
         check.integer("rm_workers", 0)
         check.choice("pairing", PAIRINGS)
         check.choice("bn_mode", BN_MODES)

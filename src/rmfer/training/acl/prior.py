@@ -120,11 +120,17 @@ class EmbeddingCache:
     already embedded since the last refresh keeps its z and only new faces are embedded, at the
     current weights. `refresh_steps = 1` is the paper's method: every face scored at every step,
     with exactly the plain `embed` call.
+
+    `refresh_steps = None` is a memory bank (Wu et al., "Unsupervised Feature Learning via
+    Non-Parametric Instance Discrimination", CVPR 2018): never forgotten, and each face that
+    trains has its z from that forward pass written back (`remember`), so a face's z is as old
+    as its last training step and nothing is embedded twice. A face is embedded once per run,
+    when mining first draws it; after that the scoring costs nothing.
     """
 
-    def __init__(self, refresh_steps: int, chunk: int, prepare: Prepare | None) -> None:
-        if refresh_steps < 1:
-            raise ValueError(f"refresh_steps must be >= 1, got {refresh_steps}")
+    def __init__(self, refresh_steps: int | None, chunk: int, prepare: Prepare | None) -> None:
+        if refresh_steps is not None and refresh_steps < 1:
+            raise ValueError(f"refresh_steps must be >= 1 or None, got {refresh_steps}")
         self.refresh_steps, self.chunk, self.prepare = refresh_steps, chunk, prepare
         self.steps = 0
         self._z: torch.Tensor | None = None  # (capacity, D), rows by face id
@@ -134,7 +140,8 @@ class EmbeddingCache:
         self, net: nn.Module, crops: torch.Tensor, face_ids: torch.Tensor | None
     ) -> tuple[torch.Tensor, int]:
         """z of `crops` (the faces `face_ids`) and how many of them went through the net."""
-        refresh = self.steps % self.refresh_steps == 0
+        period = self.refresh_steps
+        refresh = self.steps == 0 if period is None else self.steps % period == 0
         self.steps += 1
         if self.refresh_steps == 1:
             return embed(net, crops, self.chunk, self.prepare), len(crops)
@@ -151,6 +158,19 @@ class EmbeddingCache:
             self._z[ids[missing]] = fresh
             self._known[ids[missing]] = True
         return self._z[ids], int(missing.sum())
+
+    @property
+    def is_bank(self) -> bool:
+        return self.refresh_steps is None
+
+    @torch.no_grad()
+    def remember(self, face_ids: torch.Tensor, z: torch.Tensor) -> None:
+        """A memory bank keeps the z that `face_ids` just trained with (detached); else nothing."""
+        if not self.is_bank or self._z is None or self._known is None or not len(face_ids):
+            return
+        ids = face_ids.to(self._known.device)
+        self._z[ids] = z.detach().to(self._z.dtype)
+        self._known[ids] = True
 
     def state_dict(self) -> dict[str, Any]:
         """The step count and the faces embedded since the last refresh (their ids and z)."""
