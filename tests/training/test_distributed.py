@@ -189,8 +189,11 @@ def test_short_ial_and_acl_runs_on_two_processes_write_once(tmp_path):
     load_network(result.checkpoint)  # plain weights, as one process writes them
 
     tracks = write_videos(tmp_path / "faces", {"good": (3, 8.0)})
-    # separate: two DDP forward passes (labeled, then RM) before one backward
-    acl = _two_processes(acl_params(tmp_path / "faces", bn_mode="separate").to_dict(), tmp_path)
+    # separate: two DDP forward passes (labeled, then RM) before one backward; the anchors
+    # alone train, against each rank's own memory bank of z (gathered across ranks for the loss)
+    cheap = {"embedding_refresh_steps": None, "candidate_gradient": False}
+    acl_dict = acl_params(tmp_path / "faces", bn_mode="separate", **cheap).to_dict()
+    acl = _two_processes(acl_dict, tmp_path)
     done = train_acl(tracks, index, result.checkpoint, AclParams.from_dict(acl))
     assert done.metrics["epochs_run"] == 2 and done.metrics["accuracy"] is not None
     assert done.metrics["history"][0]["train_acl"] > 0
