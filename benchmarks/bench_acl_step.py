@@ -84,7 +84,7 @@ def loss_name(refresh: int | None, gradient: bool) -> str:
 
 
 def fill_bank(objective: AclObjective, net: torch.nn.Module, faces: RMFaces) -> float:
-    """Embed the whole pool into a memory bank (what its first steps do); seconds taken."""
+    """Embed the whole pool (`len(faces)`) into a memory bank, as its first steps do; seconds."""
     ids = np.arange(len(faces))
     started = time.perf_counter()
     for start in range(0, len(ids), 1024):
@@ -166,7 +166,7 @@ def main() -> None:
                         tuple(terms.get(k, 0.0) for k in ("rm_faces_scored", "rm_faces_trained"))
                         + (float(len(rm["rm_crops"])),)
                     )
-    report(args, steps, times, counts, fills)
+    report(args, steps, times, counts, fills, len(faces))
 
 
 def report(
@@ -175,6 +175,7 @@ def report(
     times: dict[str, list[float]],
     counts: dict[str, list[tuple[float, float, float]]],
     fills: dict[str, float],
+    pool: int,
 ) -> None:
     ial = statistics.mean(times["ial"])
     print(
@@ -198,9 +199,8 @@ def report(
             f"{drawn:.0f} distinct RM faces, {scored:.0f} embedded, {trained:.0f} with a gradient"
         )
         if name in fills:
-            pool = args.videos * args.persons * args.seconds * 5
             print(
-                f"    filling the bank, once per run ({pool:.0f} faces): "
+                f"    filling the bank, once per run ({pool} faces): "
                 f"{fills[name]:.1f} s = {fills[name] / ial:.0f} IAL steps"
             )
     for name, size in floor_sizes(args).items():

@@ -179,8 +179,9 @@ class AclObjective:
 
     def select(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> Selection:
         """The pairs kept for this batch (computed once: see the module's note)."""
-        if self._cached is not None and self._cached[0] is batch:
-            return self._cached[1]
+        cached = self._cached_selection(batch)
+        if cached is not None:
+            return cached
         crops = batch["rm_crops"]
         anchors, pos, neg = batch["rm_anchor"], batch["rm_pos"], batch["rm_neg"]
         scores = self.scores(net, batch)
@@ -233,6 +234,12 @@ class AclObjective:
         self._cached = (batch, selection)
         return selection
 
+    def _cached_selection(self, batch: dict[str, torch.Tensor]) -> Selection | None:
+        """This batch dict's selection when already made (SAM's second pass), else None."""
+        if self._cached is not None and self._cached[0] is batch:
+            return self._cached[1]
+        return None
+
     def _targets(
         self,
         net: nn.Module,
@@ -265,7 +272,7 @@ class AclObjective:
         self.embeddings.load_state_dict(state["embeddings"])
 
     def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor]) -> LossTerms:
-        first_pass = self._cached is None or self._cached[0] is not batch  # SAM calls twice
+        first_pass = self._cached_selection(batch) is None  # SAM calls twice per step
         selection = self.select(net, batch)
         head, rm = forward_parts(net, batch["image"], selection.images, self.bn_mode)
         soft = batch["soft_label"] if self.soft_labels else None
